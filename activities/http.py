@@ -1,0 +1,222 @@
+"""The request activity: one HTTP call of a request step, with one shared httpx client.
+
+Classification (SPEC §1): transport errors, 408, 429 and 5xx raise a retryable
+``ApplicationError`` so the step's retry policy applies; other 4xx raise a
+non-retryable one; anything under 400 is a result. Error messages name the method,
+the URL with secrets masked and the status, never a secret value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.secrets import SecretStore
+from interpreter import errors
+from interpreter.messages import HttpResponse, RequestInput, RequestOutput, SecretRef, SecretSlot
+from interpreter.names import REQUEST_ACTIVITY
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+RETRYABLE_STATUS = frozenset({408, 429})
+MASK = "***"
+_FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+
+
+def _fail(code: str, message: str, *, retryable: bool, retry_after: float | None = None) -> ApplicationError:
+    return ApplicationError(
+        message,
+        type=code,
+        non_retryable=not retryable,
+        next_retry_delay=timedelta(seconds=retry_after) if retry_after else None,
+    )
+
+
+def _set_at(target: dict[str, Any], path: list[str | int], value: str) -> None:
+    node: Any = target
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def _redact(value: Any, secrets: Iterable[str]) -> Any:
+    """Mask every secret value that an upstream echoed back (headers, body text)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    return value
+
+
+def _parse_body(content: bytes, content_type: str) -> Any:
+    text = content.decode("utf-8", errors="replace")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            return json.loads(text) if text.strip() else None
+        except ValueError:
+            return text
+    return text
+
+
+def _check_header(name: str, value: str) -> None:
+    for part, what in ((name, "name"), (value, "value")):
+        if any(c in part for c in "\r\n\x00"):
+            raise _fail(errors.INVALID_REQUEST, f"header {name!r}: CR, LF or NUL in the {what}", retryable=False)
+    if name.lower() in _FORBIDDEN_HEADERS:
+        raise _fail(errors.INVALID_REQUEST, f"header {name!r} is set by the engine and cannot be given", retryable=False)
+
+
+class HttpActivities:
+    """Request activities sharing one ``httpx.AsyncClient`` (a new client per call costs ~20 ms)."""
+
+    def __init__(
+        self,
+        *,
+        secrets: SecretStore,
+        client: httpx.AsyncClient | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self.secrets = secrets
+        self.client = client or httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.max_body_bytes = max_body_bytes
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    @activity.defn(name=REQUEST_ACTIVITY)
+    async def request(self, input: RequestInput) -> RequestOutput:
+        """Send the step's request and classify the answer.
+
+        A failure carries ``{"attempt": n}`` as its details so the run can show how many
+        attempts a step took even when it failed without exhausting its retries.
+        """
+        try:
+            return await self._send(input)
+        except ApplicationError as exc:
+            raise ApplicationError(
+                exc.message,
+                {"attempt": activity.info().attempt},
+                type=exc.type,
+                non_retryable=exc.non_retryable,
+                next_retry_delay=exc.next_retry_delay,
+            ) from None
+
+    async def _send(self, input: RequestInput) -> RequestOutput:
+        spec, secret_values, masked_url = await self._fill_secrets(input)
+        headers = {k: str(v) for k, v in spec["headers"].items()}
+        for name, value in headers.items():
+            _check_header(name, value)
+        headers["Dispatched-Run-Id"] = input.run_id
+        headers["Dispatched-Step"] = input.step_id
+        headers["Idempotency-Key"] = f"{input.run_id}:{input.step_id}"
+        where = f"{input.method} {masked_url}"
+        try:
+            request = self._build(input, spec, headers)
+            response = await self.client.send(request, stream=True, follow_redirects=input.follow_redirects)
+        except httpx.TimeoutException:
+            raise _fail(errors.STEP_TIMEOUT, f"{where}: no answer within {input.timeout_seconds:g}s", retryable=True) from None
+        except httpx.HTTPError as exc:
+            reason = _redact(str(exc) or type(exc).__name__, secret_values)
+            raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
+        try:
+            content = await self._read_capped(response, where)
+        finally:
+            await response.aclose()
+        result = HttpResponse(
+            status=response.status_code,
+            headers=_redact({k.lower(): v for k, v in _joined(response.headers.multi_items()).items()}, secret_values),
+            body=_redact(_parse_body(content, response.headers.get("content-type", "")), secret_values),
+        )
+        self._raise_for_status(result, where, response.headers.get("retry-after"))
+        return RequestOutput(
+            response=result,
+            attempt=activity.info().attempt,
+            directive_headers=[(k, v) for k, v in response.headers.multi_items() if k.lower().startswith("dispatched-")],
+        )
+
+    async def _fill_secrets(self, input: RequestInput) -> tuple[dict[str, Any], list[str], str]:
+        """Fill every secret slot; also give the URL with secrets masked for messages."""
+        spec: dict[str, Any] = {"url": input.url, "headers": dict(input.headers), "query": dict(input.query), "body": input.body}
+        values: list[str] = []
+        masked_url = input.url
+        for slot in input.secret_slots:
+            pieces: list[str] = []
+            for part in slot.parts:
+                if isinstance(part, SecretRef):
+                    value = await self._secret(part)
+                    values.append(value)
+                    pieces.append(value)
+                else:
+                    pieces.append(part)
+            _set_at(spec, slot.path, "".join(pieces))
+            if slot.path == ["url"]:
+                masked_url = _masked(slot)
+        return spec, sorted({v for v in values if len(v) >= 4}, key=len, reverse=True), masked_url
+
+    async def _secret(self, ref: SecretRef) -> str:
+        value = await self.secrets.get(ref.secret)
+        if value is None:
+            raise _fail(errors.SECRET_MISSING, f"secret {ref.secret!r} is not set", retryable=False)
+        return value
+
+    def _build(self, input: RequestInput, spec: dict[str, Any], headers: dict[str, str]) -> httpx.Request:
+        kwargs: dict[str, Any] = {"headers": headers, "params": spec["query"] or None}
+        if input.has_body:
+            body = spec["body"]
+            if isinstance(body, str):
+                kwargs["content"] = body.encode()
+            else:
+                kwargs["json"] = body
+        timeout = httpx.Timeout(input.timeout_seconds)
+        try:
+            return self.client.build_request(input.method, spec["url"], timeout=timeout, **kwargs)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+            raise _fail(errors.INVALID_REQUEST, f"invalid request: {type(exc).__name__}", retryable=False) from None
+
+    async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
+        declared = response.headers.get("content-length")
+        too_large = f"{where}: response body over the {self.max_body_bytes} byte limit"
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _fail(errors.RESPONSE_TOO_LARGE, too_large, retryable=False)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _fail(errors.RESPONSE_TOO_LARGE, too_large, retryable=False)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _raise_for_status(result: HttpResponse, where: str, retry_after: str | None) -> None:
+        status = result.status
+        if status < 400:
+            return
+        snippet = result.body if isinstance(result.body, str) else json.dumps(result.body)
+        message = f"{where} answered {status}: {snippet[:200]}" if snippet and snippet != "null" else f"{where} answered {status}"
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        delay = float(retry_after) if retryable and retry_after and retry_after.isdigit() else None
+        raise _fail(errors.HTTP_STATUS, message, retryable=retryable, retry_after=delay)
+
+
+def _masked(slot: SecretSlot) -> str:
+    return "".join(MASK if isinstance(p, SecretRef) else p for p in slot.parts)
+
+
+def _joined(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Repeated response headers joined with ', ' as HTTP allows."""
+    joined: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined

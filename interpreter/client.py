@@ -1,0 +1,257 @@
+"""The engine's Python API: start runs, await their answer, signal, cancel, inspect.
+
+The gateway, the CLI's dev mode, the benchmarks and the tests all drive runs through
+:class:`RunClient`, so the Temporal details (ids, policies, update-with-start, queries)
+are decided here once. The Temporal workflow id is the run id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from interpreter.errors import STEP_FAILED, RunClosed, RunFailed, RunNotFound
+from interpreter.messages import ErrorInfo, EventsPage, PublishedResponse, RunInput, RunResult, RunState, RunStatus
+from interpreter.names import (
+    DEFAULT_TASK_QUEUE,
+    EVENTS_QUERY,
+    RESPONSE_UPDATE,
+    REVISION_ATTR,
+    RUN_ID_PREFIX,
+    STATE_QUERY,
+    WORKFLOW_NAME_ATTR,
+    WORKFLOW_TYPE,
+)
+
+_STATUS: dict[WorkflowExecutionStatus, RunStatus] = {
+    WorkflowExecutionStatus.RUNNING: "running",
+    WorkflowExecutionStatus.CONTINUED_AS_NEW: "running",
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.TERMINATED: "cancelled",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
+_QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+class RunSummary(BaseModel):
+    """One line of ``GET /api/runs``, from Temporal visibility."""
+
+    run_id: str
+    workflow: str | None
+    revision: int | None
+    status: RunStatus
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+def _status(description: WorkflowExecutionDescription) -> RunStatus:
+    return _STATUS.get(description.status, "running") if description.status else "running"
+
+
+def _failure(run_id: str, error: BaseException) -> RunFailed:
+    """The run's own failure code and message, from an update or result failure."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, ApplicationError):
+        return RunFailed(run_id, ErrorInfo(code=cause.type or STEP_FAILED, message=cause.message))
+    return RunFailed(run_id, ErrorInfo(code=STEP_FAILED, message=str(cause or error)))
+
+
+class RunClient:
+    def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    @staticmethod
+    def new_run_id() -> str:
+        return RUN_ID_PREFIX + secrets.token_hex(13)
+
+    def _start_options(self, run: RunInput) -> dict[str, Any]:
+        return {
+            "id": run.run_id,
+            "task_queue": self.task_queue,
+            "memo": {"workflow": run.workflow, "revision": run.revision, "version": run.document.version},
+            "search_attributes": TypedSearchAttributes(
+                [SearchAttributePair(WORKFLOW_NAME_ATTR, run.workflow), SearchAttributePair(REVISION_ATTR, run.revision)]
+            ),
+            # A run id names one run forever: a repeat (idempotent trigger) finds the same run.
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            "static_summary": f"{run.workflow} r{run.revision}",
+        }
+
+    async def start(self, run: RunInput) -> str:
+        """Start a run without waiting for anything; an existing run with that id is kept."""
+        try:
+            await self.client.start_workflow(WORKFLOW_TYPE, run, result_type=RunResult, **self._start_options(run))
+        except WorkflowAlreadyStartedError:
+            pass
+        return run.run_id
+
+    async def start_and_wait_response(self, run: RunInput, *, timeout: float) -> PublishedResponse | None:
+        """Start a run and wait for its answer in one round trip (update-with-start).
+
+        Returns None when no answer came within ``timeout`` seconds (the run goes on);
+        raises :class:`RunFailed` when the run failed before answering.
+        """
+        operation = WithStartWorkflowOperation(WORKFLOW_TYPE, run, result_type=RunResult, **self._start_options(run))
+        try:
+            return await asyncio.wait_for(self._update_with_start(operation), timeout)
+        except asyncio.TimeoutError:
+            await self.start(run)  # the start may not have reached the server before the deadline
+            return None
+        except WorkflowAlreadyStartedError:
+            return await self.wait_response(run.run_id, timeout=timeout)
+
+    async def _update_with_start(self, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
+        try:
+            handle = await self.client.start_update_with_start_workflow(
+                RESPONSE_UPDATE,
+                start_workflow_operation=operation,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                result_type=PublishedResponse,
+            )
+            return await handle.result()
+        except WorkflowUpdateFailedError as err:
+            raise _failure(operation.id, err) from None
+
+    async def wait_response(self, run_id: str, *, timeout: float) -> PublishedResponse | None:
+        """Wait for an existing run's answer (None past ``timeout``); a closed run's answer comes
+        from its result."""
+        handle = self.client.get_workflow_handle(run_id, result_type=RunResult)
+        description = await self._describe(handle)
+        if _status(description) != "running":
+            return await self._closed_response(handle)
+        try:
+            return await asyncio.wait_for(
+                handle.execute_update(RESPONSE_UPDATE, result_type=PublishedResponse), timeout
+            )
+        except asyncio.TimeoutError:
+            return None
+        except WorkflowUpdateFailedError as err:
+            raise _failure(run_id, err) from None
+        except RPCError:  # closed between describe and update
+            return await self._closed_response(handle)
+
+    async def _closed_response(self, handle: WorkflowHandle[Any, RunResult]) -> PublishedResponse | None:
+        try:
+            result = await handle.result()
+        except WorkflowFailureError as err:
+            raise _failure(handle.id, err) from None
+        return result.response
+
+    async def signal(self, run_id: str, name: str, payload: Any) -> None:
+        handle = self.client.get_workflow_handle(run_id)
+        await self._require_running(handle)
+        try:
+            await handle.signal(name, payload)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise RunClosed(run_id, "closed") from None
+            raise
+
+    async def cancel(self, run_id: str) -> None:
+        handle = self.client.get_workflow_handle(run_id)
+        await self._require_running(handle)
+        await handle.cancel()
+
+    async def state(self, run_id: str) -> RunState:
+        """The run's step states; a completed run answers from its result, no worker needed."""
+        handle = self.client.get_workflow_handle(run_id, result_type=RunResult)
+        description = await self._describe(handle)
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            return (await handle.result()).state
+        try:
+            return await handle.query(STATE_QUERY, result_type=RunState, rpc_timeout=_QUERY_TIMEOUT)
+        except RPCError:
+            return self._state_from_description(run_id, description)
+
+    async def events(self, run_id: str, *, after: int = 0) -> EventsPage:
+        handle = self.client.get_workflow_handle(run_id)
+        try:
+            return await handle.query(EVENTS_QUERY, after, result_type=EventsPage, rpc_timeout=_QUERY_TIMEOUT)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise RunNotFound(run_id) from None
+            raise
+
+    async def list_runs(
+        self, *, workflow: str | None = None, status: RunStatus | None = None, limit: int = 50
+    ) -> list[RunSummary]:
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
+        if workflow:
+            clauses.append(f"{WORKFLOW_NAME_ATTR.name} = '{_quoted(workflow)}'")
+        if status:
+            wanted = [s for s, ours in _STATUS.items() if ours == status]
+            clauses.append("(" + " OR ".join(f"ExecutionStatus = '{_visibility_name(s)}'" for s in wanted) + ")")
+        runs: list[RunSummary] = []
+        async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit):
+            attributes = execution.typed_search_attributes
+            runs.append(
+                RunSummary(
+                    run_id=execution.id,
+                    workflow=attributes.get(WORKFLOW_NAME_ATTR),
+                    revision=attributes.get(REVISION_ATTR),
+                    status=_STATUS.get(execution.status, "running") if execution.status else "running",
+                    started_at=execution.start_time,
+                    closed_at=execution.close_time,
+                )
+            )
+        return runs
+
+    async def _describe(self, handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionDescription:
+        try:
+            return await handle.describe()
+        except RPCError as err:
+            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                raise RunNotFound(handle.id) from None
+            raise
+
+    async def _require_running(self, handle: WorkflowHandle[Any, Any]) -> None:
+        status = _status(await self._describe(handle))
+        if status != "running":
+            raise RunClosed(handle.id, status)
+
+    @staticmethod
+    def _state_from_description(run_id: str, description: WorkflowExecutionDescription) -> RunState:
+        """What visibility alone knows, while no worker has picked the run up yet."""
+        attributes = description.typed_search_attributes
+        return RunState(
+            run_id=run_id,
+            workflow=attributes.get(WORKFLOW_NAME_ATTR) or "",
+            version=0,
+            revision=attributes.get(REVISION_ATTR) or 0,
+            status=_status(description),
+            started_at=description.start_time,
+            closed_at=description.close_time,
+        )
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _visibility_name(status: WorkflowExecutionStatus) -> str:
+    return {
+        WorkflowExecutionStatus.CONTINUED_AS_NEW: "ContinuedAsNew",
+        WorkflowExecutionStatus.TIMED_OUT: "TimedOut",
+        WorkflowExecutionStatus.CANCELED: "Canceled",
+    }.get(status, status.name.capitalize())

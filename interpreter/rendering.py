@@ -1,0 +1,94 @@
+"""Render a request step's templates inside the workflow, leaving secrets for the activity.
+
+Secret values must never enter workflow history, so the workflow renders every template
+except ``{{ secrets.NAME }}``: a string that names a secret becomes a
+:class:`~interpreter.messages.SecretSlot` (its other templates rendered, each secret a
+:class:`~interpreter.messages.SecretRef`) and the activity fills it in. Slots are made
+only from the document's own template strings, never from data, so a trigger body or an
+upstream answer that contains ``{{ secrets.X }}`` is just text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from interpreter.expressions import Expression, contains_template, parse_template
+from interpreter.messages import SecretRef, SecretSlot
+from interpreter.model import RequestAction
+
+PathKey = list[str | int]
+
+
+def to_text(value: Any) -> str:
+    """How a value reads inside a larger string: strings as-is, null empty, else JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _secret_name(part: Expression) -> str | None:
+    path = part.as_path()
+    if path and len(path) == 2 and path[0] == "secrets" and isinstance(path[1], str):
+        return path[1]
+    return None
+
+
+class _Renderer:
+    """Walks one request action, collecting secret slots as it goes."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.context = context
+        self.slots: list[SecretSlot] = []
+
+    def string(self, text: str, path: PathKey) -> Any:
+        if not contains_template(text):
+            return text
+        template = parse_template(text)
+        secret_parts = [p for p in template.parts if isinstance(p, Expression) and _secret_name(p)]
+        if not secret_parts:
+            return template.render(self.context)
+        parts: list[str | SecretRef] = []
+        for part in template.parts:
+            if isinstance(part, str):
+                parts.append(part)
+            elif (name := _secret_name(part)) is not None:
+                parts.append(SecretRef(secret=name))
+            else:
+                parts.append(to_text(part.evaluate(self.context)))
+        self.slots.append(SecretSlot(path=list(path), parts=parts))
+        return ""
+
+    def value(self, value: Any, path: PathKey) -> Any:
+        if isinstance(value, str):
+            return self.string(value, path)
+        if isinstance(value, dict):
+            return {k: self.value(v, [*path, k]) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, [*path, i]) for i, v in enumerate(value)]
+        return value
+
+    def text_map(self, values: Mapping[str, Any], field: str) -> dict[str, str]:
+        return {name: to_text(self.value(v, [field, name])) for name, v in values.items()}
+
+
+def render_request(action: RequestAction, context: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's url, headers, query and body rendered against ``context``.
+
+    Returns the keyword arguments of :class:`~interpreter.messages.RequestInput` that
+    depend on the run: ``url``, ``headers``, ``query``, ``body``, ``has_body`` and
+    ``secret_slots``.
+    """
+    renderer = _Renderer(context)
+    rendered = {
+        "url": to_text(renderer.value(action.url, ["url"])),
+        "headers": renderer.text_map(action.headers, "headers"),
+        "query": renderer.text_map(action.query, "query"),
+        "body": renderer.value(action.body, ["body"]),
+        "has_body": "body" in action.model_fields_set and action.body is not None,
+    }
+    rendered["secret_slots"] = renderer.slots
+    return rendered

@@ -1,0 +1,45 @@
+"""A Temporal worker that runs the generic workflow and the engine's activities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.http import DEFAULT_MAX_BODY_BYTES, HttpActivities
+from activities.secrets import SecretStore
+from interpreter.workflow import DispatchedRun
+
+
+class DispatchedWorker(Worker):
+    """A worker that also owns the activities' shared HTTP client and closes it on shutdown
+    (both ``async with`` and ``run()`` end in ``run()``)."""
+
+    def __init__(self, client: Client, *, http: HttpActivities, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.http = http
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            await self.http.aclose()
+
+
+def create_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    secrets: SecretStore,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> DispatchedWorker:
+    """Build the worker; ``client`` must use the pydantic data converter."""
+    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes)
+    return DispatchedWorker(
+        client,
+        http=http,
+        task_queue=task_queue,
+        workflows=[DispatchedRun],
+        activities=[http.request],
+    )

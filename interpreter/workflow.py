@@ -1,0 +1,294 @@
+"""The one generic Temporal workflow: it interprets any validated workflow document.
+
+Each step runs as its own asyncio task that waits for its ``after`` steps to be
+released, then dispatches on its kind: ``request`` → the request activity, ``wait`` →
+a signal from the inbox with a durable timer, ``respond`` → an answer published to the
+caller without an activity. A failed step fails the run and cancels what is still
+running. Everything here must be deterministic: time is ``workflow.now()``, ids come
+from ``workflow.uuid4()``, and handlers only change state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from interpreter import errors
+    from interpreter.durations import parse_duration
+    from interpreter.expressions import parse_expression, render_value, truthy
+    from interpreter.messages import (
+        ErrorInfo,
+        EventsPage,
+        PublishedResponse,
+        RequestInput,
+        RequestOutput,
+        RunInput,
+        RunResult,
+        RunState,
+    )
+    from interpreter.model import Step
+    from interpreter.names import EVENTS_QUERY, REQUEST_ACTIVITY, RESPONSE_UPDATE, SEARCH_ATTRIBUTES, STATE_QUERY
+    from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
+    from interpreter.rendering import render_request, to_text
+    from interpreter.run_book import RunBook
+
+# Room for the activity to read the body and report after httpx's own per-attempt timeout.
+_ACTIVITY_TIMEOUT_MARGIN = timedelta(seconds=5)
+
+
+class StepFailure(Exception):
+    """Raised inside a step task; turns into a failed step and a failed run."""
+
+    def __init__(self, error: ErrorInfo, *, attempts: int | None = None, run_code: str = errors.STEP_FAILED) -> None:
+        super().__init__(error.message)
+        self.error, self.attempts, self.run_code = error, attempts, run_code
+
+
+@workflow.defn(name="DispatchedRun")
+class DispatchedRun:
+    @workflow.init
+    def __init__(self, input: RunInput) -> None:
+        self._input = input
+        self._steps = input.document.steps
+        self._book = RunBook(input, workflow.now)
+        self._released: set[str] = set()
+        self._failure: StepFailure | None = None
+        self._response: PublishedResponse | None = None
+
+    # -- the run ----------------------------------------------------------------
+    @workflow.run
+    async def run(self, input: RunInput) -> RunResult:
+        self._label_run()
+        self._book.emit("run.started", workflow=input.workflow, revision=input.revision)
+        tasks = [asyncio.create_task(self._run_step(step_id)) for step_id in self._steps]
+        try:
+            await self._supervise(tasks)
+        except asyncio.CancelledError:
+            await self._stop(tasks)
+            self._book.close("cancelled", ErrorInfo(code=errors.CANCELLED, message="the run was cancelled"))
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise
+        if self._failure is not None:
+            await self._stop(tasks)
+            failure = self._failure
+            step_error = failure.error
+            error = ErrorInfo(code=failure.run_code, message=step_error.message)
+            self._book.close("failed", error)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise ApplicationError(error.message, {"step_error": step_error.model_dump()}, type=error.code, non_retryable=True)
+        self._publish_final_response()
+        self._book.close("completed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return RunResult(state=self._book.state(), response=self._response)
+
+    async def _supervise(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Wait until every step task ends or one step fails; surface engine bugs."""
+        pending: set[asyncio.Task[None]] = set(tasks)
+        while pending and self._failure is None:
+            done, pending = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # an unexpected exception fails the workflow task, to be fixed and retried
+
+    async def _stop(self, tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._book.cancel_unfinished()
+
+    def _label_run(self) -> None:
+        """Memo and search attributes show workflow name and revision in the Web UI."""
+        present = workflow.info().typed_search_attributes
+        if all(present.get(key) is not None for key in SEARCH_ATTRIBUTES):
+            return
+        workflow.upsert_search_attributes(
+            [WORKFLOW_NAME_ATTR.value_set(self._input.workflow), REVISION_ATTR.value_set(self._input.revision)]
+        )
+
+    # -- one step ---------------------------------------------------------------
+    async def _run_step(self, step_id: str) -> None:
+        step = self._steps[step_id]
+        await workflow.wait_condition(lambda: all(dep in self._released for dep in step.after))
+        skipped = [dep for dep in step.after if self._book.status_of(dep) == "skipped"]
+        if skipped:
+            self._book.skip(step_id, f"dependency {skipped[0]} was skipped")
+        elif step.when is not None and not truthy(parse_expression(step.when).evaluate(self._book.context())):
+            self._book.skip(step_id, "when was false")
+        else:
+            delay = await self._execute(step_id, step)
+            if delay:
+                await workflow.sleep(delay, summary=f"{step_id}: Dispatched-Delay")
+        self._released.add(step_id)
+
+    async def _execute(self, step_id: str, step: Step) -> timedelta | None:
+        try:
+            match step.kind:
+                case "request":
+                    return await self._request(step_id, step)
+                case "wait":
+                    await self._wait(step_id, step)
+                case "respond":
+                    self._respond(step_id, step)
+        except StepFailure as failure:
+            self._book.fail(step_id, failure.error, attempts=failure.attempts)
+            self._failure = self._failure or failure
+        return None
+
+    async def _request(self, step_id: str, step: Step) -> timedelta | None:
+        action = step.request
+        assert action is not None
+        self._book.start(step_id)
+        timeout = parse_duration(action.timeout)
+        retry = action.retry
+        request = RequestInput(
+            run_id=self._input.run_id,
+            workflow=self._input.workflow,
+            step_id=step_id,
+            method=action.method,
+            timeout_seconds=timeout.total_seconds(),
+            follow_redirects=action.follow_redirects,
+            **render_request(action, self._book.context()),
+        )
+        try:
+            output = await workflow.execute_activity(
+                REQUEST_ACTIVITY,
+                request,
+                result_type=RequestOutput,
+                activity_id=step_id,
+                summary=step_id,
+                start_to_close_timeout=timeout + _ACTIVITY_TIMEOUT_MARGIN,
+                retry_policy=RetryPolicy(
+                    initial_interval=parse_duration(retry.initial_interval),
+                    backoff_coefficient=retry.backoff,
+                    maximum_interval=parse_duration(retry.max_interval),
+                    maximum_attempts=retry.max_attempts,
+                    non_retryable_error_types=list(errors.NON_RETRYABLE),
+                ),
+            )
+        except ActivityError as err:
+            raise StepFailure(_activity_error(err, step_id), attempts=_attempts(err)) from None
+        self._book.complete(step_id, attempts=output.attempt, response=output.response.model_dump(mode="json"))
+        return await self._apply_directives(step_id, step, output)
+
+    async def _apply_directives(self, step_id: str, step: Step, output: RequestOutput) -> timedelta | None:
+        """Apply the step's accepted response-header directives; returns a delay for its dependents.
+
+        Directive parsing and effects are being added by the directives work (issue 3).
+        """
+        return None
+
+    async def _wait(self, step_id: str, step: Step) -> None:
+        action = step.wait
+        assert action is not None
+        names = action.signal_names
+        self._book.start(step_id, "waiting")
+        deadline = workflow.now() + parse_duration(action.timeout) if action.timeout else None
+        while (signal := self._book.take(names)) is None:
+            remaining = (deadline - workflow.now()) if deadline else None
+            try:
+                if remaining is not None and remaining <= timedelta(0):
+                    raise asyncio.TimeoutError
+                await workflow.wait_condition(
+                    lambda: self._book.has(names), timeout=remaining, timeout_summary=f"{step_id}: wait timeout"
+                )
+            except asyncio.TimeoutError:
+                self._wait_timed_out(step_id, action.on_timeout, action.timeout or "")
+                return
+        self._book.emit("signal.consumed", step_id, name=signal.name)
+        self._book.complete(
+            step_id,
+            signal={"name": signal.name, "body": signal.body, "received_at": signal.received_at.isoformat()},
+        )
+
+    def _wait_timed_out(self, step_id: str, on_timeout: str, timeout: str) -> None:
+        self._book.emit("wait.timed_out", step_id, timeout=timeout, on_timeout=on_timeout)
+        if on_timeout == "skip":
+            self._book.skip(step_id, f"no signal within {timeout}")
+        elif on_timeout == "continue":
+            self._book.complete(step_id, signal=None)
+        else:
+            message = f"step {step_id}: no signal within {timeout}"
+            raise StepFailure(ErrorInfo(code=errors.WAIT_TIMEOUT, message=message), run_code=errors.WAIT_TIMEOUT)
+
+    def _respond(self, step_id: str, step: Step) -> None:
+        action = step.respond
+        assert action is not None
+        self._book.start(step_id)
+        context = self._book.context()
+        if action.body_from is not None:
+            body = parse_expression(action.body_from).evaluate(context)
+        elif action.has_explicit_body:
+            body = render_value(action.body, context)
+        else:
+            body = self._book.output_of(step.after[0])
+        headers = {name: to_text(render_value(value, context)) for name, value in action.headers.items()}
+        self._publish(PublishedResponse(status=action.status, content_type=action.content_type, headers=headers, body=body, source=step_id))
+        self._book.complete(step_id, body=body)
+
+    # -- the synchronous answer -------------------------------------------------
+    def _publish(self, response: PublishedResponse) -> None:
+        """First response wins; later ones are recorded as dropped."""
+        if self._response is None:
+            self._response = response
+            self._book.emit("respond.published", response.source if response.source in self._steps else None, status=response.status, source=response.source)
+        else:
+            self._book.emit("respond.dropped", response.source if response.source in self._steps else None, status=response.status, source=response.source)
+
+    def _publish_final_response(self) -> None:
+        block = self._input.document.response
+        if block is not None:
+            context = self._book.context()
+            headers = {name: to_text(render_value(value, context)) for name, value in block.headers.items()}
+            body = render_value(block.body, context)
+            self._publish(PublishedResponse(status=block.status, content_type=block.content_type, headers=headers, body=body, source="response"))
+        elif self._response is None:
+            self._publish(PublishedResponse(body={"run_id": self._input.run_id, "status": "completed"}, source="default"))
+
+    @workflow.update(name=RESPONSE_UPDATE)
+    async def wait_response(self) -> PublishedResponse:
+        """Resolves once the run has published its answer; fails if the run ends without one."""
+        await workflow.wait_condition(lambda: self._response is not None or self._book.status != "running")
+        if self._response is not None:
+            return self._response
+        error = self._book.error or ErrorInfo(code=errors.STEP_FAILED, message="the run ended without answering")
+        raise ApplicationError(error.message, error.model_dump(), type=error.code, non_retryable=True)
+
+    # -- signals and queries ----------------------------------------------------
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every user signal lands here: its one JSON argument is the payload."""
+        body: Any = workflow.payload_converter().from_payload(args[0].payload) if args else None
+        self._book.receive(name, body)
+
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> RunState:
+        return self._book.state()
+
+    @workflow.query(name=EVENTS_QUERY)
+    def events(self, after: int) -> EventsPage:
+        return self._book.events_after(after)
+
+
+def _attempts(err: ActivityError) -> int | None:
+    """The attempt the activity reported with its last failure (see activities.http)."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        attempt = cause.details[0].get("attempt")
+        return attempt if isinstance(attempt, int) else None
+    return None
+
+
+def _activity_error(err: ActivityError, step_id: str) -> ErrorInfo:
+    """The activity's own code and message (already free of secrets), or a timeout."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return ErrorInfo(code=cause.type or errors.STEP_FAILED, message=f"step {step_id}: {cause.message}")
+    if isinstance(cause, TemporalTimeoutError):
+        return ErrorInfo(code=errors.STEP_TIMEOUT, message=f"step {step_id}: the request did not finish in time")
+    return ErrorInfo(code=errors.STEP_FAILED, message=f"step {step_id}: {err.message}")

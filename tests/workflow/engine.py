@@ -1,0 +1,71 @@
+"""A small harness for workflow tests: a real worker on its own task queue, and helpers
+to start a document, signal it and read its state, all through the engine's RunClient."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from temporalio.client import Client
+
+from activities.secrets import MemorySecretStore
+from interpreter.client import RunClient
+from interpreter.messages import Event, RunInput, RunState, TriggerData
+from interpreter.model import Document
+from interpreter.worker import create_worker
+
+
+@dataclass
+class Engine:
+    client: Client
+    runs: RunClient
+    secrets: MemorySecretStore
+    task_queue: str
+
+    def run_input(self, document: str | Document, body: Any = None, *, revision: int = 1) -> RunInput:
+        doc = document if isinstance(document, Document) else Document.model_validate(yaml.safe_load(document))
+        return RunInput(
+            run_id=RunClient.new_run_id(), workflow=doc.name, revision=revision, document=doc,
+            trigger=TriggerData(body=body),
+        )
+
+    async def start(self, document: str | Document, body: Any = None) -> str:
+        return await self.runs.start(self.run_input(document, body))
+
+    async def finish(self, run_id: str, timeout: float = 30) -> RunState:
+        """Wait for the run to close, then return its final state."""
+        async def closed() -> RunState:
+            while True:
+                state = await self.runs.state(run_id)
+                if state.status != "running":
+                    return state
+                await asyncio.sleep(0.05)
+
+        return await asyncio.wait_for(closed(), timeout)
+
+    async def until_step(self, run_id: str, step: str, status: str, timeout: float = 20) -> RunState:
+        async def reached() -> RunState:
+            while True:
+                state = await self.runs.state(run_id)
+                if state.steps[step].status == status:
+                    return state
+                await asyncio.sleep(0.05)
+
+        return await asyncio.wait_for(reached(), timeout)
+
+    async def events(self, run_id: str) -> list[Event]:
+        return (await self.runs.events(run_id)).events
+
+
+@asynccontextmanager
+async def running_engine(client: Client, secrets: dict[str, str] | None = None) -> AsyncIterator[Engine]:
+    task_queue = f"test-{uuid.uuid4()}"
+    store = MemorySecretStore(secrets)
+    worker = create_worker(client, task_queue=task_queue, secrets=store)
+    async with worker:
+        yield Engine(client=client, runs=RunClient(client, task_queue=task_queue), secrets=store, task_queue=task_queue)

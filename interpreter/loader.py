@@ -1,0 +1,70 @@
+"""Load a workflow document from text: parse, validate, plan, or say everything wrong.
+
+The stages, each in its own module (as jmespath arranges its own):
+
+1. :mod:`interpreter.source` turns YAML or JSON text into plain data plus a map of
+   where every key and item starts;
+2. :mod:`interpreter.validation` checks the shape with the pydantic model and then the
+   meaning (graph, expressions, references), collecting every problem;
+3. :mod:`interpreter.graph` plans the accepted document.
+
+Every problem is placed at its line and column before it is reported, and all errors
+are raised together as one :class:`~interpreter.problems.DocumentInvalid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from interpreter.graph import Plan
+from interpreter.model import Document
+from interpreter.problems import DocumentInvalid, Problem, sort_problems
+from interpreter.source import read_source
+from interpreter.validation import check_data
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """An accepted document: the model, its warnings (located) and its plan."""
+
+    document: Document
+    warnings: list[Problem]
+    plan: Plan
+
+
+def _normalize(data: Mapping[str, Any]) -> None:
+    """Trim each step's ``when``, so ``when: |`` (a trailing newline) and the one-line
+    JSON form give equal models."""
+    steps = data.get("steps")
+    if not isinstance(steps, Mapping):
+        return
+    for step in steps.values():
+        if isinstance(step, dict) and isinstance(step.get("when"), str):
+            step["when"] = step["when"].strip()
+
+
+def load_document(text: str | bytes, *, source: str = "document") -> LoadedDocument:
+    """Parse and validate a YAML or JSON workflow document.
+
+    Args:
+        text: the document; bytes are read as UTF-8. JSON when the text is a JSON
+            object, YAML otherwise.
+        source: what to call the document in the error message (a file name, say).
+
+    Raises:
+        DocumentInvalid: listing every error found, each with its path, line and column.
+    """
+    parsed = read_source(text)
+    problems = list(parsed.problems)
+    checked = None
+    if parsed.data is not None:
+        _normalize(parsed.data)
+        checked = check_data(parsed.data)
+        problems += [parsed.source_map.place(problem) for problem in checked.problems]
+    errors = [problem for problem in problems if problem.is_error]
+    if errors or checked is None or checked.document is None:
+        raise DocumentInvalid(errors, source=source)
+    warnings = sort_problems(problem for problem in problems if not problem.is_error)
+    return LoadedDocument(checked.document, warnings, checked.plan)

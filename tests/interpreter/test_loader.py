@@ -1,0 +1,156 @@
+"""Loading text: JSON or YAML, duplicate and non-string keys, positions, the seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from interpreter.loader import load_document
+from interpreter.problems import DocumentInvalid, Problem
+from interpreter.source import read_source
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SEEDS = ["async-checkout", "response-header-directives"]
+
+
+def problems_of(text: str | bytes) -> list[Problem]:
+    with pytest.raises(DocumentInvalid) as caught:
+        load_document(text)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_seed_yaml_and_json_load_to_equal_models(seed: str) -> None:
+    from_yaml = load_document((EXAMPLES / f"{seed}.yaml").read_text(), source=f"{seed}.yaml")
+    from_json = load_document((EXAMPLES / f"{seed}.json").read_bytes(), source=f"{seed}.json")
+    assert from_yaml.document == from_json.document
+    assert from_yaml.document.name == seed
+    assert from_yaml.warnings == [] and from_json.warnings == []
+    assert from_yaml.plan == from_json.plan
+
+
+def test_seed_plan_follows_the_checkout_chain() -> None:
+    loaded = load_document((EXAMPLES / "async-checkout.yaml").read_text())
+    assert loaded.plan.order[0] == "create_cart" and loaded.plan.order[-1] == "finalize_order"
+    assert loaded.plan.ancestors["compute_shipping"] == {"create_cart", "confirm_address"}
+
+
+def test_block_scalar_when_is_trimmed() -> None:
+    loaded = load_document((EXAMPLES / "response-header-directives.yaml").read_text())
+    assert loaded.document.steps["record_order"].when == "return steps.authorize_payment.response.status == 200"
+
+
+def test_json_is_chosen_by_content_and_yaml_otherwise() -> None:
+    assert read_source('{"name": "x"}').format == "json"
+    assert read_source("name: x").format == "yaml"
+    assert read_source('["not", "an object"]').format == "yaml"
+
+
+def test_positions_of_keys_and_items_are_one_based() -> None:
+    source = read_source("name: x\nsteps:\n  a:\n    after: [b, c]\n")
+    assert source.source_map.positions[("steps", "a")] == (3, 3)
+    assert source.source_map.positions[("steps", "a", "after", 1)] == (4, 16)
+    assert source.source_map.locate(("steps", "a", "missing", "deeper")) == (3, 3)
+
+
+YAML_CASES = [
+    ("name: [x\n", "YAML syntax error", 2, 1),
+    ("name: x\nname: y\nsteps: {}\n", "duplicate key 'name' (first defined on line 1)", 2, 1),
+    ("name: x\nsteps:\n  a:\n    request: {url: u}\n    request: {url: v}\n", "duplicate key 'request'", 5, 5),
+    ("name: x\nsteps:\n  a:\n    wait: {signal: s, timeout: 1m}\n  on: {respond: {}}\n", "key 'on' is read as a boolean", 5, 3),
+    ("name: x\nsteps:\n  1: {respond: {}}\n", "key '1' is read as a number", 3, 3),
+    ("- name: x\n", "the top level must be a mapping", 1, 1),
+    ("name: x\nsteps: !!python/object:os.system {}\n", "unsupported YAML tag", 2, 8),
+    ("name: x\nsteps:\n  a: &a {after: [*a]}\n", "a YAML alias refers to itself", 3, 6),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "line", "column"), YAML_CASES)
+def test_yaml_loading_problems_are_located(text: str, message: str, line: int, column: int) -> None:
+    found = [p for p in problems_of(text) if message in p.message]
+    assert found, problems_of(text)
+    assert (found[0].line, found[0].column) == (line, column)
+
+
+def test_empty_and_non_utf8_documents_are_rejected() -> None:
+    assert [p.message for p in problems_of("")] == ["the document is empty"]
+    assert "not UTF-8" in problems_of(b"name: \xff\n")[0].message
+
+
+def test_json_duplicate_keys_are_located() -> None:
+    text = '{\n  "name": "x",\n  "steps": {"a": {"respond": {"body": 1}}},\n  "name": "y"\n}'
+    (problem,) = problems_of(text)
+    assert problem.message == "duplicate key 'name' (first defined on line 2)"
+    assert (problem.path, problem.line, problem.column) == (("name",), 4, 3)
+
+
+def test_json_duplicates_are_found_even_without_positions() -> None:
+    # PyYAML refuses a tab before a token, so positions are unknown for this text
+    text = '{\n\t"name": "x",\n\t"steps": {"a": {"respond": {"body": 1}, "respond": {}}}\n}'
+    problems = problems_of(text)
+    duplicate = [p for p in problems if p.message == "duplicate key 'respond'"]
+    assert duplicate and duplicate[0].path == ("steps", "a", "respond") and duplicate[0].line is None
+
+
+def test_json_problems_carry_line_and_column() -> None:
+    document = {"name": "x", "steps": {"a": {"request": {"url": "u", "timout": "5s"}}}}
+    text = json.dumps(document, indent=2)
+    (problem,) = problems_of(text)
+    assert problem.path == ("steps", "a", "request", "timout")
+    assert (problem.line, problem.column) == (7, 9)
+    assert str(problem) == (
+        "steps.a.request.timout (line 7, column 9): unknown field 'timout' (did you mean 'timeout'?)"
+    )
+
+
+def test_yaml_values_keep_safe_loader_types_but_dates_stay_text() -> None:
+    text = "name: x\nsteps:\n  a:\n    request:\n      url: u\n      body: {flag: yes, day: 2026-05-15, n: 1.5}\n"
+    body = load_document(text).document.steps["a"].request.body  # type: ignore[union-attr]
+    assert body == {"flag": True, "day": "2026-05-15", "n": 1.5}
+
+
+def test_every_error_is_reported_at_once_sorted_by_line() -> None:
+    text = (
+        "name: x\n"
+        "steps:\n"
+        "  a:\n"
+        "    request:\n"
+        "      url: '{{ nope.x }}'\n"
+        "      timout: 5s\n"
+        "  b:\n"
+        "    after: [zz]\n"
+        "    wait: {signal: s, timeout: 5x}\n"
+    )
+    problems = problems_of(text)
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (5, 'unknown root "nope" in template'),
+        (6, "unknown field 'timout' (did you mean 'timeout'?)"),
+        (8, "'after' names unknown step 'zz'"),
+        (9, "invalid duration '5x'"),
+    ]
+
+
+def test_document_invalid_reads_well_and_serialises() -> None:
+    with pytest.raises(DocumentInvalid) as caught:
+        text = "name: x\nsteps:\n  a:\n    respond: {}\n  b:\n    after: [q]\n    wait: {signal: s, timeout: 1m}\n"
+        load_document(text, source="x.yaml")
+    text = str(caught.value)
+    assert text.splitlines()[0] == "x.yaml is invalid (2 problems):"
+    assert "steps.b.after[0] (line 6, column 13): 'after' names unknown step 'q'" in text
+    assert caught.value.to_dict()["problems"][0] == {
+        "message": caught.value.problems[0].message,
+        "path": "steps.a.respond",
+        "step": "a",
+        "line": 4,
+        "column": 5,
+        "severity": "error",
+    }
+
+
+def test_warnings_come_back_located() -> None:
+    loaded = load_document("name: x\nsteps:\n  a:\n    wait: {signal: go}\n")
+    (warning,) = loaded.warnings
+    assert (warning.severity, warning.step, warning.line, warning.column) == ("warning", "a", 4, 5)
+    assert "waits forever" in str(warning) or "wait forever" in str(warning)

@@ -1,0 +1,55 @@
+"""The gateway's FastAPI application (SPEC §3).
+
+``create_app`` wires settings, the registry and one Temporal client (made in
+``lifespan`` unless the caller passes one, as ``dispatched dev`` and the tests do)
+into the routers. Nothing here is tied to a request's lifetime except reading it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from gateway.errors import install_error_handlers
+from gateway.registry import Registry
+from gateway.routers import health, runs, secrets, triggers, workflows
+from gateway.settings import Settings
+from interpreter.client import RunClient
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A Temporal client with the pydantic data converter every Dispatched process uses."""
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+def create_app(settings: Settings, *, temporal_client: Client | None = None) -> FastAPI:
+    """The gateway app; serve it with uvicorn (``dispatched gateway`` does)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = await Registry.open(settings)
+        try:
+            client = temporal_client or await connect_temporal(settings)
+            app.state.settings = settings
+            app.state.registry = registry
+            app.state.run_client = RunClient(client, task_queue=settings.task_queue)
+            yield
+        finally:
+            await registry.close()
+
+    app = FastAPI(
+        title="Dispatched",
+        summary="Durable HTTP-triggered workflows on Temporal",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, triggers, runs, workflows, secrets):
+        app.include_router(module.router)
+    return app

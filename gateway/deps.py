@@ -1,0 +1,99 @@
+"""Dependencies the routers declare with ``Annotated`` aliases: the app's shared
+objects, the session check, and request bodies read with a size cap.
+
+Bodies are read here rather than declared as pydantic parameters because the API
+takes any JSON (``trigger.body`` and signal payloads are the user's data), YAML, or
+raw text, and must answer 400/413 in its own error format.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from gateway.errors import ApiError
+from gateway.registry import Registry
+from gateway.settings import Settings
+from interpreter.client import RunClient
+
+MAX_BODY_BYTES = 1024 * 1024
+SESSION_HEADER = "Dispatched-Session"
+
+_session_scheme = APIKeyHeader(
+    name=SESSION_HEADER, auto_error=False, description="a session token (DISPATCHED_TOKEN or one made by the registry)"
+)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_registry(request: Request) -> Registry:
+    return request.app.state.registry  # type: ignore[no-any-return]
+
+
+def get_run_client(request: Request) -> RunClient:
+    return request.app.state.run_client  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+RunClientDep = Annotated[RunClient, Depends(get_run_client)]
+
+
+async def require_session(
+    registry: RegistryDep, token: Annotated[str | None, Security(_session_scheme)] = None
+) -> None:
+    """401 unless ``Dispatched-Session`` holds a token the registry accepts."""
+    if not await registry.tokens.verify(token):
+        raise ApiError(401, "unauthorized", f"missing or unknown {SESSION_HEADER} token")
+
+
+async def read_raw_body(request: Request) -> bytes:
+    """The request body, refusing (413) anything over :data:`MAX_BODY_BYTES` without
+    reading it all: the declared Content-Length first, then the bytes actually sent."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"the request body is over the {MAX_BODY_BYTES // 1024} KiB limit")
+
+
+async def read_json_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> Any:
+    """The body parsed as JSON, whatever the Content-Type says; empty means null."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, "invalid_json", f"the request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+async def read_text_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> str:
+    """The body as UTF-8 text (workflow sources, raw secret values)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_body", "the request body is not UTF-8 text") from None
+
+
+RawBody = Annotated[bytes, Depends(read_raw_body)]
+JsonBody = Annotated[Any, Depends(read_json_body)]
+TextBody = Annotated[str, Depends(read_text_body)]

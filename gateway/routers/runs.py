@@ -1,0 +1,132 @@
+"""``/api/runs``: inspect, follow, signal and cancel runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import StreamingResponse
+
+from gateway.deps import JsonBody, RunClientDep, require_session
+from gateway.errors import ApiError
+from gateway.schemas import CancelAccepted, ErrorResponse, RunListItem, SignalAccepted
+from interpreter.client import RunClient
+from interpreter.errors import RunNotFound
+from interpreter.messages import Event, EventsPage, RunState, RunStatus
+from interpreter.model import SIGNAL_NAME
+
+router = APIRouter(prefix="/api/runs", tags=["runs"], dependencies=[Depends(require_session)])
+
+POLL_INTERVAL = 0.25
+KEEPALIVE_INTERVAL = 15.0
+_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+
+
+@router.get("", response_model=list[RunListItem], summary="Recent runs")
+async def list_runs(
+    runs: RunClientDep,
+    workflow: str | None = None,
+    status: RunStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[RunListItem]:
+    """Recent runs from Temporal visibility, newest first, filterable by workflow and status."""
+    found = await runs.list_runs(workflow=workflow, status=status, limit=limit)
+    return [RunListItem.model_validate(item.model_dump()) for item in found]
+
+
+@router.get("/{run_id}", response_model=RunState, responses=_ERRORS, summary="A run's step states")
+async def get_run(run_id: str, runs: RunClientDep) -> RunState:
+    """Status of the run and each step (never step output)."""
+    return await runs.state(run_id)
+
+
+@router.get(
+    "/{run_id}/events",
+    response_model=list[Event],
+    responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "with follow=true: SSE"}},
+    summary="A run's event log",
+)
+async def get_events(
+    run_id: str,
+    runs: RunClientDep,
+    follow: bool = False,
+    after: Annotated[int, Query(ge=0, description="only events with seq > after")] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> list[Event] | StreamingResponse:
+    """Oldest first. ``follow=true`` streams them as server-sent events until the run ends;
+    a reconnecting EventSource resumes after its ``Last-Event-ID``."""
+    if follow and last_event_id and last_event_id.isdigit():
+        after = max(after, int(last_event_id))
+    page = await runs.events(run_id, after=after)  # 404 before any stream starts
+    if not follow:
+        return await _all_events(runs, run_id, page)
+    return StreamingResponse(
+        _stream(runs, run_id, page, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _all_events(runs: RunClient, run_id: str, page: EventsPage) -> list[Event]:
+    """Every event from the first page on (the engine may answer in pages)."""
+    events = list(page.events)
+    while page.events:
+        page = await runs.events(run_id, after=page.events[-1].seq)
+        events.extend(page.events)
+    return events
+
+
+async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) -> AsyncIterator[str]:
+    """One ``data:`` frame per event; polls every 250 ms; ends once the run is closed
+    and every event was sent."""
+    last_seq = after
+    last_sent = time.monotonic()
+    while True:
+        for event in page.events:
+            yield f"id: {event.seq}\ndata: {event.model_dump_json()}\n\n"
+            last_seq, last_sent = event.seq, time.monotonic()
+        if page.closed and not page.events:
+            return
+        if not page.events:
+            await asyncio.sleep(POLL_INTERVAL)
+            if time.monotonic() - last_sent > KEEPALIVE_INTERVAL:
+                yield ": keepalive\n\n"  # keeps proxies from closing an idle stream
+                last_sent = time.monotonic()
+        try:
+            page = await runs.events(run_id, after=last_seq)
+        except RunNotFound:
+            return
+
+
+@router.post(
+    "/{run_id}/signal/{name}",
+    status_code=202,
+    response_model=SignalAccepted,
+    responses={**_ERRORS, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    summary="Send a signal to a run",
+)
+async def signal_run(run_id: str, name: str, payload: JsonBody, runs: RunClientDep) -> SignalAccepted:
+    """The JSON body is the payload; the same Temporal signal as ``temporal workflow signal``."""
+    if not SIGNAL_NAME.fullmatch(name) or name.startswith("__"):
+        raise ApiError(
+            422, "invalid_signal_name",
+            f"invalid signal name {name!r}: use letters, digits, '-', '_', '.', ':' (names starting with '__' are reserved)",
+        )
+    await runs.signal(run_id, name, payload)
+    return SignalAccepted(run_id=run_id, signal=name)
+
+
+@router.post(
+    "/{run_id}/cancel",
+    status_code=202,
+    response_model=CancelAccepted,
+    responses={**_ERRORS, 409: {"model": ErrorResponse}},
+    summary="Cancel a run",
+)
+async def cancel_run(run_id: str, runs: RunClientDep) -> CancelAccepted:
+    """Ask the run to cancel; running steps are cancelled and the run ends ``cancelled``."""
+    await runs.cancel(run_id)
+    return CancelAccepted(run_id=run_id)

@@ -1,0 +1,54 @@
+"""``/api/secrets``: write-only values; names and times are all that come back."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+
+from gateway.deps import RegistryDep, TextBody, require_session
+from gateway.errors import ApiError
+from gateway.registry import check_secret_name
+from gateway.schemas import ErrorResponse, SecretDeleted, SecretSummary
+
+router = APIRouter(prefix="/api/secrets", tags=["secrets"], dependencies=[Depends(require_session)])
+
+_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+
+
+def secret_value(content_type: str, text: str) -> str:
+    """``{"value": "..."}`` when sent as JSON, else the raw text minus one trailing
+    newline (what ``echo value | curl --data-binary @-`` adds)."""
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not (isinstance(data, dict) and set(data) == {"value"} and isinstance(data["value"], str)):
+            raise ApiError(400, "invalid_body", 'a JSON secret body must be {"value": "<string>"}')
+        return data["value"]
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+
+
+@router.put(
+    "/{name}",
+    response_model=SecretSummary,
+    responses={**_ERRORS, 400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    summary="Set a secret",
+)
+async def put_secret(name: str, request: Request, text: TextBody, registry: RegistryDep) -> SecretSummary:
+    """Create or replace the secret; the answer never contains the value."""
+    check_secret_name(name)
+    info = await registry.secrets.set(name, secret_value(request.headers.get("content-type", ""), text))
+    return SecretSummary(name=info.name, updated_at=info.updated_at)
+
+
+@router.get("", response_model=list[SecretSummary], summary="Secret names")
+async def list_secrets(registry: RegistryDep) -> list[SecretSummary]:
+    return [SecretSummary(name=s.name, updated_at=s.updated_at) for s in await registry.secrets.list()]
+
+
+@router.delete("/{name}", response_model=SecretDeleted, responses=_ERRORS, summary="Delete a secret")
+async def delete_secret(name: str, registry: RegistryDep) -> SecretDeleted:
+    await registry.secrets.delete(name)
+    return SecretDeleted(name=name)

@@ -1,0 +1,151 @@
+"""``POST /workflows/{name}``: the HTTP trigger.
+
+The run lives in Temporal, never in this request: the start (and the wait for the
+answer) runs in a task of its own that the request only awaits through a shield, so a
+client that hangs up cancels nothing. The run id doubles as the Temporal workflow id,
+so an idempotent repeat that reaches Temporal finds the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+
+from gateway.deps import JsonBody, RegistryDep, RunClientDep, require_session
+from gateway.errors import RUN_ID_HEADER, ApiError
+from gateway.schemas import ErrorResponse, RunAccepted
+from interpreter.client import RunClient
+from interpreter.messages import PublishedResponse, RunInput, TriggerData
+
+router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
+
+T = TypeVar("T")
+DEFAULT_WAIT = 30.0
+MAX_WAIT = 300.0
+# Never kept in a run: its trigger data is in Temporal's history for everyone to read.
+CREDENTIAL_HEADERS = frozenset({"dispatched-session", "authorization", "proxy-authorization", "cookie"})
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_UNSENDABLE = frozenset({"content-type", "content-length", "transfer-encoding", "connection", "dispatched-run-id"})
+_background: set[asyncio.Task[Any]] = set()
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the client's ``Prefer`` headers (RFC 7240) ask for."""
+
+    respond_async: bool = False
+    wait: float = DEFAULT_WAIT
+
+
+def parse_prefer(values: list[str]) -> Preferences:
+    """``respond-async`` and ``wait=N`` (seconds, capped at 300); unknown or malformed
+    preferences are ignored, as RFC 7240 asks."""
+    respond_async, wait = False, DEFAULT_WAIT
+    for value in values:
+        for item in value.split(","):
+            token, _, arg = item.split(";", 1)[0].strip().partition("=")
+            token, arg = token.strip().lower(), arg.strip().strip('"')
+            if token == "respond-async":
+                respond_async = True
+            elif token == "wait" and re.fullmatch(r"\d+(\.\d+)?", arg):
+                wait = min(float(arg), MAX_WAIT)
+    return Preferences(respond_async, wait)
+
+
+def trigger_headers(request: Request) -> dict[str, str]:
+    """Lower-cased request headers minus credentials; repeats joined with ', '."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        if name in CREDENTIAL_HEADERS:
+            continue
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+async def detached(work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work`` in its own task, so cancelling the request does not cancel it."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_settle)
+    return await asyncio.shield(task)
+
+
+def _settle(task: asyncio.Task[Any]) -> None:
+    _background.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: an abandoned task's failure is not an unhandled error
+
+
+def _accepted(run_id: str, *, applied: str | None = None) -> JSONResponse:
+    headers = {RUN_ID_HEADER: run_id}
+    if applied:
+        headers["Preference-Applied"] = applied
+    return JSONResponse(RunAccepted(run_id=run_id).model_dump(), status_code=202, headers=headers)
+
+
+def published_response(published: PublishedResponse, run_id: str) -> Response:
+    """The run's answer as HTTP: JSON bodies encoded, strings sent as text."""
+    headers = {k: str(v) for k, v in published.headers.items() if k.lower() not in _UNSENDABLE}
+    headers[RUN_ID_HEADER] = run_id
+    body = published.body
+    media = published.content_type.split(";")[0].strip().lower()
+    if published.status in (204, 304) or published.status < 200:
+        content = b""
+    elif media == "application/json" or media.endswith("+json"):
+        content = json.dumps(body, ensure_ascii=False).encode()
+    elif isinstance(body, str):
+        content = body.encode()
+    else:
+        content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    return Response(content, status_code=published.status, headers=headers, media_type=published.content_type)
+
+
+@router.post(
+    "/workflows/{name}",
+    summary="Trigger a run",
+    response_model=None,
+    responses={
+        200: {"description": "the run's published response (status, headers and body set by the workflow)"},
+        202: {"model": RunAccepted, "description": "started; no answer yet (respond-async, or past Prefer: wait)"},
+        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+        413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+        502: {"model": ErrorResponse, "description": "the run failed before answering"},
+    },
+)
+async def trigger(
+    name: str,
+    request: Request,
+    body: JsonBody,
+    registry: RegistryDep,
+    runs: RunClientDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Start a run of workflow ``name`` with the JSON body as ``trigger.body``."""
+    current = await registry.workflows.require(name)
+    run_id = RunClient.new_run_id()
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+        run_id = (await registry.idempotency.claim(name, idempotency_key, body=body, run_id=run_id)).run_id
+    run = RunInput(
+        run_id=run_id,
+        workflow=name,
+        revision=current.revision,
+        document=current.document,
+        trigger=TriggerData(body=body, headers=trigger_headers(request), query=dict(request.query_params)),
+    )
+    preferences = parse_prefer(request.headers.getlist("prefer"))
+    if preferences.respond_async:
+        await detached(runs.start(run))
+        return _accepted(run_id, applied="respond-async")
+    published = await detached(runs.start_and_wait_response(run, timeout=preferences.wait))
+    if published is None:
+        return _accepted(run_id)
+    return published_response(published, run_id)

@@ -10,14 +10,17 @@ worker finishes its current tasks' bookkeeping, uvicorn closes its connections.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import sys
 from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
 
 if TYPE_CHECKING:
+    from gateway.registry import Registry
     from gateway.settings import Settings
 
 CONNECT_ATTEMPTS = 30
@@ -38,21 +41,31 @@ async def connect_temporal(settings: Settings) -> Client:
     raise AssertionError("unreachable")
 
 
+def build_worker(client: Client, settings: Settings, registry: Registry) -> Worker:
+    """The engine's worker over the registry: its secrets, its catalog, the allowed hosts.
+
+    ``catalog`` and ``allow_hosts`` are passed only when the engine's ``create_worker``
+    takes them (they arrive in the engine in stages); everything else is fixed.
+    """
+    from gateway.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
+    from interpreter.worker import create_worker
+
+    optional = {"catalog": RegistryWorkflowCatalog(registry), "allow_hosts": list(settings.allow_hosts)}
+    accepted = inspect.signature(create_worker).parameters
+    return create_worker(
+        client, task_queue=settings.task_queue, secrets=RegistrySecretStore(registry),
+        **{name: value for name, value in optional.items() if name in accepted},
+    )
+
+
 async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker on ``settings.task_queue`` until ``stop`` is set."""
     from gateway.registry import Registry
-    from gateway.registry_adapters import RegistryCatalog, RegistrySecretStore
-    from interpreter.worker import create_worker
 
     client = await connect_temporal(settings)
     registry = await Registry.open(settings)
     try:
-        worker = create_worker(
-            client, task_queue=settings.task_queue,
-            secrets=RegistrySecretStore(registry), catalog=RegistryCatalog(registry),
-            allow_hosts=settings.allow_hosts,
-        )
-        async with worker:
+        async with build_worker(client, settings, registry):
             await stop.wait()
     finally:
         await registry.close()

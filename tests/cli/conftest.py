@@ -1,0 +1,101 @@
+"""A live Dispatched for CLI tests: the real gateway app under uvicorn on a loopback
+socket, a real worker over the same registry, the session Temporal dev server, and the
+demo upstream as the examples' services. The CLI under test is the installed
+``dispatched`` console script, run as a subprocess against it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from temporalio.client import Client
+
+from gateway.app import create_app
+from gateway.demo_upstream import DemoUpstream
+from gateway.processes import build_worker
+from gateway.registry import Registry
+from gateway.settings import Settings
+
+DISPATCHED = str(Path(sys.executable).parent / "dispatched")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@dataclass
+class Live:
+    """A running gateway + worker, and how the CLI reaches it."""
+
+    url: str
+    token: str
+    demo: DemoUpstream
+    settings: Settings
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"DISPATCHED_URL": self.url, "DISPATCHED_TOKEN": self.token}
+
+    async def cli(self, *args: str, stdin: str | None = None, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``dispatched ARGS`` in a thread, so the gateway on this event loop keeps serving."""
+        env = {**os.environ, **self.env, **({"DISPATCHED_TOKEN": token} if token is not None else {})}
+        return await asyncio.to_thread(
+            subprocess.run, [DISPATCHED, *args], env=env, input=stdin, capture_output=True, text=True, timeout=90,
+        )
+
+    async def ok(self, *args: str, stdin: str | None = None) -> str:
+        """Run a command that must succeed; its stdout."""
+        result = await self.cli(*args, stdin=stdin)
+        assert result.returncode == 0, f"dispatched {' '.join(args)} failed: {result.stderr}"
+        return result.stdout
+
+
+def _loopback_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def serve_gateway(settings: Settings, client: Client, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Start the real app under uvicorn on ``sock``; returns once it accepts requests."""
+    config = uvicorn.Config(create_app(settings, temporal_client=client), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@pytest.fixture
+async def live(client: Client, tmp_path: Path) -> AsyncIterator[Live]:
+    sock = _loopback_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    token = f"dsp_test_{uuid.uuid4().hex}"
+    settings = Settings(
+        data_dir=tmp_path, database=str(tmp_path / "dispatched.db"), token=token,
+        task_queue=f"cli-{uuid.uuid4().hex[:8]}", allow_hosts=["127.0.0.1"],
+    )
+    demo = DemoUpstream().start()
+    async with AsyncExitStack() as stack:
+        stack.callback(demo.stop)
+        server, task = await serve_gateway(settings, client, sock)
+
+        async def stop_gateway() -> None:
+            server.should_exit = True
+            await task
+
+        stack.push_async_callback(stop_gateway)
+        registry = await Registry.open(settings)  # the worker's own, as in production
+        stack.push_async_callback(registry.close)
+        await stack.enter_async_context(build_worker(client, settings, registry))
+        yield Live(url=url, token=token, demo=demo, settings=settings)

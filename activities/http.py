@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.secrets import SecretStore
 from interpreter import errors
+from interpreter.directives import parse_directive_headers
 from interpreter.messages import HttpResponse, RequestInput, RequestOutput, SecretRef, SecretSlot
 from interpreter.names import REQUEST_ACTIVITY
 
@@ -141,7 +142,7 @@ class HttpActivities:
         return RequestOutput(
             response=result,
             attempt=activity.info().attempt,
-            directive_headers=[(k, v) for k, v in response.headers.multi_items() if k.lower().startswith("dispatched-")],
+            directives=parse_directive_headers(response.headers.multi_items(), redact=lambda text: _redact(text, secret_values)),
         )
 
     async def _fill_secrets(self, input: RequestInput) -> tuple[dict[str, Any], list[str], str]:

@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -311,6 +311,27 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _redacted(directive: Directive, redact: Callable[[str], str] | None) -> Directive:
+    """The directive with ``redact`` applied to every string of its decoded payload."""
+    if redact is None:
+        return directive
+    if isinstance(directive, SpawnDirective):
+        return directive.model_copy(update={"input": _map_strings(directive.input, redact)})
+    if isinstance(directive, SignalDirective):
+        return directive.model_copy(update={"data": _map_strings(directive.data, redact)})
+    return directive
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [_map_strings(item, change) for item in value]
+    if isinstance(value, dict):
+        return {change(key): _map_strings(item, change) for key, item in value.items()}
+    return value
+
+
 def _show(text: str) -> str:
     """Quote a piece of untrusted text for an error message, shortened."""
     return repr(text if len(text) <= 60 else text[:57] + "...")
@@ -322,7 +343,10 @@ def truncate(value: str, limit: int = EVENT_VALUE_CHARS) -> str:
 
 
 def parse_directive_headers(
-    headers: Sequence[tuple[str, str]], *, limits: DirectiveLimits = LIMITS
+    headers: Sequence[tuple[str, str]],
+    *,
+    limits: DirectiveLimits = LIMITS,
+    redact: Callable[[str], str] | None = None,
 ) -> list[ParsedDirective]:
     """Pick the ``Dispatched-*`` headers out of a response, in order, and parse each one.
 
@@ -330,6 +354,9 @@ def parse_directive_headers(
         headers: every response header in order, repeats kept (httpx
             ``response.headers.multi_items()``).
         limits: the limits to enforce.
+        redact: masks secret values in a string; applied to each raw value and to every
+            string of a decoded payload, so an upstream echoing a secret can't put it
+            into the run's events or history.
 
     Returns:
         One entry per directive header; never raises, whatever the upstream sent.
@@ -337,8 +364,7 @@ def parse_directive_headers(
     candidates = [(name, value) for name, value in headers if directive_kind(str(name)) is not None]
     parsed: list[ParsedDirective] = []
     for index, (name, value) in enumerate(candidates):
-        kind = directive_kind(name) or ""
-        entry = ParsedDirective(kind=truncate(kind, 64), header=truncate(name, 128), value=truncate(value))
+        entry = _parse_entry(index, name, redact(value) if redact else value, limits, redact)
         if index >= limits.recorded:
             entry.error = (
                 f"over the limit of {limits.per_response} directives per response; "
@@ -346,16 +372,25 @@ def parse_directive_headers(
             )
             parsed.append(entry)
             break
-        if index >= limits.per_response:
-            entry.error = f"over the limit of {limits.per_response} directives per response"
-        elif kind not in DIRECTIVE_KINDS:
-            entry.error = "unknown directive"
-        else:
-            try:
-                entry.directive = parse_directive(name, value, limits=limits)
-            except DirectiveError as error:
-                entry.error = str(error)
-            except Exception as error:  # noqa: BLE001 - untrusted input must never fail the step
-                entry.error = f"could not parse the directive ({type(error).__name__})"
         parsed.append(entry)
     return parsed
+
+
+def _parse_entry(
+    index: int, name: str, value: str, limits: DirectiveLimits, redact: Callable[[str], str] | None
+) -> ParsedDirective:
+    """One candidate header as an entry: parsed, or rejected with the reason."""
+    kind = directive_kind(name) or ""
+    entry = ParsedDirective(kind=truncate(kind, 64), header=truncate(name, 128), value=truncate(value))
+    if index >= limits.per_response:
+        entry.error = f"over the limit of {limits.per_response} directives per response"
+    elif kind not in DIRECTIVE_KINDS:
+        entry.error = "unknown directive"
+    else:
+        try:
+            entry.directive = _redacted(parse_directive(name, value, limits=limits), redact)
+        except DirectiveError as error:
+            entry.error = str(error)
+        except Exception as error:  # noqa: BLE001 - untrusted input must never fail the step
+            entry.error = f"could not parse the directive ({type(error).__name__})"
+    return entry

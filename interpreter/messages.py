@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from interpreter.directives import ParsedDirective
 from interpreter.model import Document
 
 StepStatus = Literal["pending", "running", "waiting", "completed", "skipped", "failed", "cancelled"]
@@ -88,7 +89,7 @@ class RequestOutput(BaseModel):
 
     response: HttpResponse
     attempt: int = 1
-    directive_headers: list[tuple[str, str]] = Field(default_factory=list)
+    directives: list[ParsedDirective] = Field(default_factory=list)
 
 
 class ErrorInfo(BaseModel):

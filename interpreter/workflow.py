@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError 
 
 with workflow.unsafe.imports_passed_through():
     from interpreter import errors
+    from interpreter.directive_effects import DirectiveEffects
     from interpreter.durations import parse_duration
     from interpreter.expressions import parse_expression, render_value, truthy
     from interpreter.messages import (
@@ -61,6 +62,7 @@ class DispatchedRun:
         self._released: set[str] = set()
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
+        self._directives = DirectiveEffects(input, self._book)
 
     # -- the run ----------------------------------------------------------------
     @workflow.run
@@ -177,11 +179,8 @@ class DispatchedRun:
         return await self._apply_directives(step_id, step, output)
 
     async def _apply_directives(self, step_id: str, step: Step, output: RequestOutput) -> timedelta | None:
-        """Apply the step's accepted response-header directives; returns a delay for its dependents.
-
-        Directive parsing and effects are being added by the directives work (issue 3).
-        """
-        return None
+        """Apply the step's accepted response-header directives; returns a delay for its dependents."""
+        return await self._directives.apply(step_id, step.directives, output.directives)
 
     async def _wait(self, step_id: str, step: Step) -> None:
         action = step.wait

@@ -343,3 +343,25 @@ def test_parse_directive_headers_never_raises(headers: list[tuple[str, str]]) ->
         assert (entry.directive is None) != (entry.error is None)
         assert len(entry.value) <= 256
         ParsedDirective.model_validate_json(entry.model_dump_json())
+
+
+def test_redact_masks_secrets_in_values_and_decoded_payloads() -> None:
+    """An upstream echoing a secret must not get it into the run's events or history."""
+    secret = "s3cr3t-token"
+
+    def redact(text: str) -> str:
+        return text.replace(secret, "***")
+
+    parsed = parse_directive_headers(
+        [
+            ("Dispatched-Log", f"token is {secret}"),
+            ("Dispatched-Spawn", f"w; input={b64({'token': secret, 'list': [secret], secret: 1})}"),
+            ("Dispatched-Signal", f"run=run_1; name=n; data={b64(secret)}"),
+        ],
+        redact=redact,
+    )
+    assert parsed[0].value == "token is ***"
+    assert parsed[0].directive == LogDirective(message="token is ***")
+    assert parsed[1].directive == SpawnDirective(workflow="w", input={"token": "***", "list": ["***"], "***": 1})
+    assert parsed[2].directive == SignalDirective(run_id="run_1", name="n", data="***")
+    assert secret not in "".join(p.model_dump_json() for p in parsed)

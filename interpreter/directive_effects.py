@@ -1,0 +1,217 @@
+"""Apply a request step's response-header directives inside the workflow (SPEC §2).
+
+The activity has already parsed the headers (:mod:`interpreter.directives`); this
+module decides, deterministically and in header order, what each one does to the run:
+
+* a kind the step does not list under ``directives`` → ``directive.skipped``;
+* a malformed or over-limit one, or one whose target is missing → ``directive.rejected``
+  with the reason (the step has completed already and the run goes on);
+* ``log`` → a ``log`` event; ``delay`` → a pause the caller sleeps before releasing the
+  step's dependents; ``spawn`` → a detached child run; ``cancel`` / ``signal`` → that
+  request to another run, or into this run's own inbox when it names this run.
+
+Every effect is a Temporal command (activity, child start, external cancel/signal) or
+pure state, so a replay takes the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.catalog import (
+        RESOLVE_WORKFLOW_ACTIVITY,
+        RUN_IS_OPEN_ACTIVITY,
+        ResolvedWorkflow,
+        RunLookup,
+        RunOpen,
+        WorkflowLookup,
+    )
+    from interpreter.directives import (
+        CancelDirective,
+        DelayDirective,
+        Directive,
+        LogDirective,
+        ParsedDirective,
+        SignalDirective,
+        SpawnDirective,
+    )
+    from interpreter.messages import RunInput, TriggerData
+    from interpreter.model import DIRECTIVE_KINDS
+    from interpreter.names import REVISION_ATTR, RUN_ID_PREFIX, WORKFLOW_NAME_ATTR, WORKFLOW_TYPE
+    from interpreter.run_book import RunBook
+
+DEFAULT_PROJECT = "default"
+_LOOKUP_TIMEOUT = timedelta(seconds=10)
+_LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
+
+
+def may_reach(project: str, run_id: str) -> bool:
+    """Whether a directive from a run of ``project`` may cancel or signal ``run_id``.
+
+    The one place that confines directives (the projects work extends it). Today the
+    namespace confines them by construction (external handles only address this run's
+    namespace), ids must carry our ``run_`` prefix so nothing else in the namespace is
+    reachable, and every run lives in the default project; a run of any other project
+    reaches nothing until projects can be told apart.
+    """
+    return project == DEFAULT_PROJECT and run_id.startswith(RUN_ID_PREFIX)
+
+
+class _Rejected(Exception):
+    """A well-formed directive that could not be applied; the message is the reason."""
+
+
+class DirectiveEffects:
+    """Applies directives for one run; holds the run's input and its book (events, inbox)."""
+
+    def __init__(self, run: RunInput, book: RunBook) -> None:
+        self._run = run
+        self._book = book
+
+    async def apply(self, step_id: str, accepted: Sequence[str], parsed: Sequence[ParsedDirective]) -> timedelta | None:
+        """Apply ``parsed`` in order; returns the pause before the step's dependents, if any.
+
+        Several delays don't add up: they are pauses requested for the same moment, so
+        the longest one wins.
+        """
+        delay: timedelta | None = None
+        for entry in parsed:
+            seen = {"kind": entry.kind, "header": entry.header, "value": entry.value}
+            if entry.kind in DIRECTIVE_KINDS and entry.kind not in accepted:
+                self._book.emit("directive.skipped", step_id, **seen)
+                continue
+            try:
+                if entry.directive is None:
+                    raise _Rejected(entry.error or "malformed directive")
+                pause = await self._apply_one(step_id, entry.directive)
+            except _Rejected as rejected:
+                self._book.emit("directive.rejected", step_id, **seen, reason=str(rejected))
+                continue
+            if pause is not None and (delay is None or pause > delay):
+                delay = pause
+        return delay
+
+    async def _apply_one(self, step_id: str, directive: Directive) -> timedelta | None:
+        match directive:
+            case LogDirective(message=message):
+                self._book.emit("log", step_id, message=message)
+            case DelayDirective(duration=duration, seconds=seconds):
+                self._book.emit("directive.applied", step_id, kind="delay", duration=duration)
+                return timedelta(seconds=seconds)
+            case SpawnDirective():
+                await self._spawn(step_id, directive)
+            case CancelDirective(run_id=target):
+                await self._cancel(step_id, target)
+            case SignalDirective(run_id=target, name=name, data=data):
+                await self._signal(step_id, target, name, data)
+        return None
+
+    async def _spawn(self, step_id: str, directive: SpawnDirective) -> None:
+        resolved = await self._resolve(directive.workflow)
+        document, revision = resolved.document, resolved.revision
+        if document is None or revision is None:
+            raise _Rejected(f"unknown workflow {directive.workflow!r}: it is not registered")
+        child_id = RUN_ID_PREFIX + workflow.uuid4().hex[:26]  # uuid4() is replay-safe
+        child = RunInput(
+            run_id=child_id,
+            workflow=document.name,
+            revision=revision,
+            document=document,
+            trigger=TriggerData(body=directive.input),
+            project=self._run.project,
+        )
+        try:
+            await workflow.start_child_workflow(
+                WORKFLOW_TYPE,
+                child,
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                memo={"workflow": child.workflow, "revision": revision, "version": document.version},
+                search_attributes=TypedSearchAttributes(
+                    [WORKFLOW_NAME_ATTR.value_set(child.workflow), REVISION_ATTR.value_set(revision)]
+                ),
+                static_summary=f"{child.workflow} r{revision} (spawned by {self._run.run_id} {step_id})",
+            )
+        except FailureError as error:  # e.g. the server refused the start
+            raise _Rejected(f"could not start workflow {directive.workflow!r}: {error.message}") from None
+        # Detached: the parent never awaits the child's result (parent close policy abandon).
+        self._book.emit(
+            "directive.applied", step_id, kind="spawn", workflow=child.workflow, revision=revision, run_id=child_id
+        )
+
+    async def _resolve(self, name: str) -> ResolvedWorkflow:
+        try:
+            return await workflow.execute_activity(
+                RESOLVE_WORKFLOW_ACTIVITY,
+                WorkflowLookup(name=name, project=self._run.project),
+                result_type=ResolvedWorkflow,
+                start_to_close_timeout=_LOOKUP_TIMEOUT,
+                retry_policy=_LOOKUP_RETRY,
+                summary=f"resolve {name}",
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
+            raise _Rejected(f"could not look up workflow {name!r}: {cause}") from None
+
+    async def _is_open(self, target: str) -> bool:
+        """Ask outside the workflow: Temporal silently accepts cancelling a closed run."""
+        try:
+            found = await workflow.execute_activity(
+                RUN_IS_OPEN_ACTIVITY,
+                RunLookup(run_id=target),
+                result_type=RunOpen,
+                start_to_close_timeout=_LOOKUP_TIMEOUT,
+                retry_policy=_LOOKUP_RETRY,
+                summary=f"is {target} open",
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
+            raise _Rejected(f"could not look up run {target!r}: {cause}") from None
+        return found.open
+
+    def _check_reach(self, target: str) -> None:
+        if not may_reach(self._run.project, target):
+            raise _Rejected(f"run {target!r} is outside this run's project")
+
+    async def _cancel(self, step_id: str, target: str) -> None:
+        self._check_reach(target)
+        if target == self._run.run_id:
+            # Temporal does not deliver an external cancel to the requesting run itself (the
+            # request never resolves), and a step stopping its own run is a failure to report.
+            raise _Rejected("a run cannot cancel itself; answer with an error status to fail the step")
+        if not await self._is_open(target):
+            raise _Rejected(f"could not cancel run {target!r}: no such run, or it has already closed")
+        try:
+            await workflow.get_external_workflow_handle(target).cancel()
+        except FailureError as error:
+            raise _Rejected(f"could not cancel run {target!r}: {_missing(error)}") from None
+        self._book.emit("directive.applied", step_id, kind="cancel", run_id=target)
+
+    async def _signal(self, step_id: str, target: str, name: str, data: Any) -> None:
+        self._check_reach(target)
+        if target == self._run.run_id:
+            # Straight into our own inbox: the same effect as a signal from outside, without
+            # a round trip through the server that would race the steps still running.
+            self._book.receive(name, data)
+        else:
+            try:
+                await workflow.get_external_workflow_handle(target).signal(name, data)
+            except FailureError as error:
+                raise _Rejected(f"could not signal run {target!r}: {_missing(error)}") from None
+        self._book.emit("directive.applied", step_id, kind="signal", run_id=target, name=name)
+
+
+def _missing(error: FailureError) -> str:
+    """A readable reason for a failed external cancel/signal (the usual one: no such open run)."""
+    message = error.message or type(error).__name__
+    if "not found" in message.lower() or "notfound" in message.lower():
+        return "no such run, or it has already closed"
+    return message

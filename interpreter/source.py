@@ -23,26 +23,39 @@ from interpreter.problems import Path, Problem
 
 # Scalars keep the type PyYAML's safe loader gives them, except timestamps: a date
 # would not survive JSON, so it stays the string the author wrote.
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
+_STR = "tag:yaml.org,2002:str"
+_SCALARS = {
+    "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
+    "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
+    "tag:yaml.org,2002:null": yaml.constructor.SafeConstructor.construct_yaml_null,
 }
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_MAX_NODES = 200_000  # alias expansion ("billion laughs") stops here
+_MAX_NODES = 200_000
+# libyaml's parser, when PyYAML was built with it, is some 20 times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # alias expansion ("billion laughs") stops here
 
 
 @dataclass
 class SourceMap:
-    """Where each part of a document starts: ``path -> (line, column)``, both 1-based."""
+    """Where each part of a document starts: ``path -> (line, column)``, both 1-based.
+
+    For JSON the positions are only needed when there is a problem to place, so they
+    may be computed on first use from ``pending_text``.
+    """
 
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    pending_text: str | None = None
 
     def locate(self, path: Path) -> tuple[int, int] | None:
         """The position of ``path``, or of its nearest enclosing part that has one."""
+        if self.pending_text is not None:
+            text, self.pending_text = self.pending_text, None
+            try:
+                self.positions = _compose(text)[1].positions
+            except (_SourceError, RecursionError):
+                pass  # JSON that YAML cannot read: the problems stay unplaced
         for end in range(len(path), -1, -1):
             found = self.positions.get(path[:end])
             if found is not None:
@@ -115,11 +128,12 @@ class _Builder:
         return self.build(node, path)
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
-        if node.tag == _TIMESTAMP:
+        if node.tag == _STR or node.tag == _TIMESTAMP:
             return node.value
-        if node.tag not in _PLAIN_TAGS:
+        construct = _SCALARS.get(node.tag)
+        if construct is None:
             raise _SourceError(_at(node, path, f"unsupported YAML tag {node.tag!r}: documents hold plain data only"))
-        return self.constructor.construct_object(node, deep=True)
+        return construct(self.constructor, node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -155,7 +169,7 @@ class _Builder:
 def _compose(text: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse YAML ``text``; raises :class:`_SourceError` on syntax errors."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
         where = _mark(error.problem_mark) or (None, None)
         detail = " ".join(part for part in (error.context, error.problem) if part)
@@ -206,16 +220,28 @@ def _plain(value: Any) -> Any:
 
 def _read_json(text: str) -> Source | None:
     """The JSON reading of ``text`` if it is a JSON object, else ``None``."""
+    duplicated = False
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        result = dict(pairs)
+        duplicated = duplicated or len(result) != len(pairs)
+        return result
+
     try:
-        data = json.loads(text, object_pairs_hook=_json_object)
+        data = json.loads(text, object_pairs_hook=pairs_hook)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
+    if not duplicated:
+        return Source(data, SourceMap(pending_text=text), [], "json")
+    data = json.loads(text, object_pairs_hook=_json_object)
+    problems = _json_duplicates(data, ())
     try:
-        _, source_map, problems = _compose(text)  # positions, and duplicates located
+        _, source_map, problems = _compose(text)  # the duplicates again, located
     except (_SourceError, RecursionError):
-        source_map, problems = SourceMap(), _json_duplicates(data, ())
+        source_map = SourceMap()
     return Source(_plain(data), source_map, problems, "json")
 
 

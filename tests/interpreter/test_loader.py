@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from interpreter.loader import load_document
 from interpreter.problems import DocumentInvalid, Problem
@@ -87,8 +88,8 @@ def test_json_duplicate_keys_are_located() -> None:
 
 
 def test_json_duplicates_are_found_even_without_positions() -> None:
-    # PyYAML refuses a tab before a token, so positions are unknown for this text
-    text = '{\n\t"name": "x",\n\t"steps": {"a": {"respond": {"body": 1}, "respond": {}}}\n}'
+    # YAML refuses the escaped surrogate pair JSON allows, so positions are unknown here
+    text = '{"name": "x", "steps": {"a": {"respond": {"body": "\\ud83d\\ude00"}, "respond": {}}}}'
     problems = problems_of(text)
     duplicate = [p for p in problems if p.message == "duplicate key 'respond'"]
     assert duplicate and duplicate[0].path == ("steps", "a", "respond") and duplicate[0].line is None
@@ -154,3 +155,24 @@ def test_warnings_come_back_located() -> None:
     (warning,) = loaded.warnings
     assert (warning.severity, warning.step, warning.line, warning.column) == ("warning", "a", 4, 5)
     assert "waits forever" in str(warning) or "wait forever" in str(warning)
+
+
+@pytest.mark.parametrize("form", ["json", "yaml"])
+@pytest.mark.parametrize("shape", ["chain", "fan-out"])
+def test_a_thousand_step_document_loads_validates_and_plans(shape: str, form: str) -> None:
+    def step(after: list[str]) -> dict[str, object]:
+        url = f"http://upstream/{{{{ steps.{after[0]}.response.body.id }}}}" if after else "http://upstream/"
+        return {"after": after, "request": {"url": url, "body": {"user": "{{ trigger.body.user }}"}}}
+
+    n = 1000
+    if shape == "chain":
+        steps = {f"s{i}": step([f"s{i - 1}"] if i else []) for i in range(n)}
+    else:
+        steps = {"root": step([]), **{f"s{i}": step(["root"]) for i in range(n - 2)}}
+        steps["join"] = {"after": [f"s{i}" for i in range(n - 2)], "respond": {"body": "{{ steps.s5.response }}"}}
+    document = {"name": "big", "steps": steps}
+    text = json.dumps(document) if form == "json" else yaml.safe_dump(document, sort_keys=False)
+    loaded = load_document(text)
+    assert len(loaded.document.steps) == n and loaded.warnings == []
+    assert loaded.plan.order[0] in ("s0", "root") and loaded.plan.order[-1] in ("s999", "join")
+    assert len(loaded.plan.ancestors[loaded.plan.order[-1]]) == n - 1

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from interpreter.document_view import StepView
-from interpreter.expressions import ROOTS, Expression, ExpressionError, contains_template, parse_expression, parse_template
+from interpreter.expressions import (
+    ROOTS,
+    Expression,
+    ExpressionError,
+    contains_template,
+    parse_expression,
+    parse_template,
+)
 from interpreter.graph import Plan
 from interpreter.problems import Path, Problem
 
@@ -142,7 +149,10 @@ class ReferenceChecker:
             return f"{_show(ref[:2])} names an unknown step {target!r}"
         if scope.step is not None:
             if target == scope.step:
-                return f"{_show(ref[:2])} is this step itself: its result does not exist yet when its {scope.place} is evaluated"
+                return (
+                    f"{_show(ref[:2])} is this step itself: its result does not exist yet when its "
+                    f"{scope.place} is evaluated"
+                )
             if not self.plan.is_ancestor(target, scope.step):
                 return (
                     f"steps.{target} cannot have finished when {scope.step} runs: add {target} to "
@@ -179,7 +189,9 @@ _PLACES = {
 }
 
 
-def check_references(steps: Mapping[str, StepView], plan: Plan, response: Mapping[str, Any] | None) -> list[Problem]:
+def check_references(
+    steps: Mapping[str, StepView], plan: Plan, response: Mapping[str, Any] | None
+) -> list[Problem]:
     """Every expression problem in the steps and the ``response`` block, in document order."""
     checker = ReferenceChecker(steps, plan)
     for step in steps.values():

@@ -93,6 +93,10 @@ def _at(node: yaml.Node, path: Path, message: str) -> Problem:
     return Problem(message, path, line=line, column=column)
 
 
+def _unsupported(node: yaml.Node, path: Path) -> Problem:
+    return _at(node, path, f"unsupported YAML tag {node.tag!r}: documents hold plain data only")
+
+
 class _Builder:
     """Turns a composed YAML node tree into plain data plus positions and problems."""
 
@@ -110,7 +114,7 @@ class _Builder:
         if not isinstance(node, yaml.CollectionNode):
             return self._scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:
-            raise _SourceError(_at(node, path, f"unsupported YAML tag {node.tag!r}: documents hold plain data only"))
+            raise _SourceError(_unsupported(node, path))
         if id(node) in self.active:
             raise _SourceError(_at(node, path, "a YAML alias refers to itself"))
         self.active.add(id(node))
@@ -132,7 +136,7 @@ class _Builder:
             return node.value
         construct = _SCALARS.get(node.tag)
         if construct is None:
-            raise _SourceError(_at(node, path, f"unsupported YAML tag {node.tag!r}: documents hold plain data only"))
+            raise _SourceError(_unsupported(node, path))
         return construct(self.constructor, node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:

@@ -147,7 +147,8 @@ def shape_problems(error: ValidationError, data: Any) -> list[Problem]:
     for path, errors in by_path.items():
         if len(errors) > 1 and all(e["type"] in _EXPECTED for e in errors):
             wanted = list(dict.fromkeys(_EXPECTED[e["type"]] for e in errors))
-            message = f"expected {', '.join(wanted[:-1])} or {wanted[-1]}, got {_type_name(errors[0].get('input'))}"
+            got = _type_name(errors[0].get("input"))
+            message = f"expected {', '.join(wanted[:-1])} or {wanted[-1]}, got {got}"
             problems.append(Problem(message, path))
         else:
             problems += [Problem(_message(e, path), path) for e in errors]

@@ -68,8 +68,7 @@ class Problem:
         where = dotted(self.path) or "document"
         if self.line is not None:
             where += f" (line {self.line}" + (f", column {self.column})" if self.column else ")")
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {self.message}"  # severity is for the reader to add: callers label lists
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a problem in the API's 422 answer and in warnings."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.gateway.conftest import Gateway
+import httpx
+import pytest
+
+from tests.gateway.conftest import TOKEN, Gateway
 from tests.upstream import Reply, Upstream
 
 QUICK_ANSWER = """\
@@ -210,3 +213,17 @@ async def test_in_flight_runs_keep_their_revision(gateway: Gateway) -> None:
     assert final["status"] == "completed" and final["revision"] == 1
     assert set(final["steps"]) == {"hold", "answer"}
     assert (await gateway.http.post("/workflows/waits", json={})).status_code == 404
+
+
+async def test_a_client_that_hangs_up_does_not_cancel_the_run(gateway: Gateway) -> None:
+    await gateway.deploy(WAITS)
+    key = {"Idempotency-Key": "hang-up"}
+    async with httpx.AsyncClient(base_url=gateway.url, headers={"Dispatched-Session": TOKEN}, timeout=0.3) as hasty:
+        with pytest.raises(httpx.ReadTimeout):
+            await hasty.post("/workflows/waits", headers=key)
+    await asyncio.sleep(0.5)
+    found = await gateway.http.post("/workflows/waits", headers={**key, "Prefer": "respond-async"})
+    run_id = found.json()["run_id"]
+    await gateway.until_step(run_id, "hold", "waiting")
+    await gateway.http.post(f"/api/runs/{run_id}/signal/go", json={"speed": "late"})
+    assert (await gateway.until_closed(run_id))["status"] == "completed"

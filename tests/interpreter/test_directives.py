@@ -365,3 +365,11 @@ def test_redact_masks_secrets_in_values_and_decoded_payloads() -> None:
     assert parsed[1].directive == SpawnDirective(workflow="w", input={"token": "***", "list": ["***"], "***": 1})
     assert parsed[2].directive == SignalDirective(run_id="run_1", name="n", data="***")
     assert secret not in "".join(p.model_dump_json() for p in parsed)
+
+
+def test_may_reach_confines_targets_to_our_runs_of_the_same_project() -> None:
+    from interpreter.directive_effects import may_reach
+
+    assert may_reach("default", "run_abc")
+    assert not may_reach("default", "temporal-sys-worker")
+    assert not may_reach("acme", "run_abc")  # fail closed until projects can be told apart

@@ -356,3 +356,21 @@ async def test_cancel_naming_its_own_run_is_rejected_and_the_run_goes_on(engine:
     assert state.status == "completed" and state.steps["later"].status == "completed"
     [(step, rejected)] = of_type(await engine.events(run_id), "directive.rejected")
     assert step == "call" and rejected["reason"].startswith("a run cannot cancel itself")
+
+
+ECHO = """
+name: echo
+steps:
+  call:
+    request: {method: POST, url: "{{ secrets.API }}/echo"}
+    directives: [log]
+"""
+
+
+async def test_a_secret_echoed_in_a_directive_never_reaches_the_events(engine: Engine, upstream: Upstream) -> None:
+    upstream.route("POST", "/echo", Reply(200, {}, headers=[("Dispatched-Log", f"called {upstream.url}/echo")]))
+    run_id = await engine.start(ECHO)
+    assert (await engine.finish(run_id)).status == "completed"
+    events = await engine.events(run_id)
+    assert of_type(events, "log") == [("call", {"message": "called ***/echo"})]
+    assert upstream.url not in "".join(e.model_dump_json() for e in events)

@@ -22,3 +22,20 @@ def test_command_keeps_state_in_the_data_dir_and_registers_search_attributes(tmp
     assert ("--search-attribute", "DispatchedWorkflow=Keyword") in pairs
     assert ("--search-attribute", "DispatchedRevision=Int") in pairs
     assert config.ui_url == "http://127.0.0.1:8301"
+
+
+def _port_free(port: int) -> bool:
+    from gateway.temporal_server import port_is_free
+
+    return port_is_free("127.0.0.1", port)
+
+
+def test_port_probe_tells_listening_from_free() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert not _port_free(port)
+    assert _port_free(port)

@@ -1,0 +1,80 @@
+"""``dispatched dev`` for real: startup, the CLI finding it, clean shutdown, and (faults)
+a waiting run that carries on after dev is stopped and started again on its data dir."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.devproc import DevProcess, alive
+from tests.cli.test_temporal_server import _port_free
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[DevProcess]:
+    process = DevProcess(tmp_path / "data")
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) -> None:
+    banner = dev.start()
+    token = (dev.data_dir / "token").read_text().strip()
+    assert f"gateway  http://127.0.0.1:{dev.port}" in banner
+    assert f"Web UI   http://127.0.0.1:{dev.ui_port}" in banner
+    assert f"token    {token}" in banner and token.startswith("dsp_")
+    assert (dev.data_dir / "url").read_text().strip() == f"http://127.0.0.1:{dev.port}"
+
+    workflows = dev.ok("workflow", "list")  # no DISPATCHED_URL/TOKEN: found in the data dir
+    names = {line.split()[0] for line in workflows.splitlines()[1:]}
+    assert names == {"async-checkout", "response-header-directives", "fulfill-order", "respond-early"}
+    secrets = {line.split()[0] for line in dev.ok("secrets", "list").splitlines()[1:]}
+    assert {"ECOM_API_URL", "ORDER_SERVICE_URL", "PAYMENT_GATEWAY_URL", "FRAUD_SERVICE_URL",
+            "ORDER_SERVICE_TOKEN", "PAYMENT_GATEWAY_TOKEN", "FRAUD_SERVICE_TOKEN"} <= secrets
+
+    status, descendants = dev.stop()
+    assert status == 0
+    assert len(descendants) >= 3  # temporal, gateway, worker
+    time.sleep(0.5)
+    assert not [pid for pid in descendants if alive(pid)]
+    assert _port_free(dev.port) and _port_free(dev.temporal_port)
+    assert (dev.data_dir / "temporal.db").is_file() and (dev.data_dir / "dispatched.db").is_file()
+
+
+def _wait_for(dev: DevProcess, run: str, step: str, status: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = dev.ok("run", "show", run)
+        if re.search(rf"^{step}\s+{status}\s", shown, re.MULTILINE):
+            return shown
+        assert time.monotonic() < deadline, f"{step} never became {status}:\n{shown}"
+        time.sleep(0.3)
+
+
+@pytest.mark.faults
+def test_waiting_run_survives_dev_restart_on_the_same_data_dir(dev: DevProcess) -> None:
+    dev.start()
+    run = dev.ok("run", "start", "async-checkout", "--async", "--data", '{"user_id": "user_42"}').strip()
+    _wait_for(dev, run, "confirm_address", "waiting")
+    assert dev.stop()[0] == 0
+
+    again = DevProcess(dev.data_dir, ports=(dev.port, dev.temporal_port, dev.ui_port))
+    try:
+        again.start()
+        assert "revision 2" not in again.ok("workflow", "show", "async-checkout")  # unchanged: not redeployed
+        _wait_for(again, run, "confirm_address", "waiting")
+        again.ok("run", "signal", run, "address-submitted", "--data", '{"street": "100 Main St"}')
+        _wait_for(again, run, "select_shipping", "waiting")  # compute_shipping reached the demo again
+        again.ok("run", "signal", run, "shipping-selected", "--data", '{"method": "express"}')
+        again.ok("run", "signal", run, "payment-confirmed", "--data", "{}")
+        final = _wait_for(again, run, "finalize_order", "completed")
+        assert re.search(r"^status\s+completed$", final, re.MULTILINE)
+        assert again.stop()[0] == 0
+    finally:
+        again.kill()

@@ -21,6 +21,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -114,14 +115,15 @@ class RunClient:
         """
         operation = WithStartWorkflowOperation(WORKFLOW_TYPE, run, result_type=RunResult, **self._start_options(run))
         try:
-            return await asyncio.wait_for(self._update_with_start(operation), timeout)
-        except asyncio.TimeoutError:
+            return await asyncio.wait_for(self._update_with_start(run.run_id, operation), timeout)
+        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            _collect_start_outcome(operation)
             await self.start(run)  # the start may not have reached the server before the deadline
             return None
         except WorkflowAlreadyStartedError:
             return await self.wait_response(run.run_id, timeout=timeout)
 
-    async def _update_with_start(self, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
+    async def _update_with_start(self, run_id: str, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
         try:
             handle = await self.client.start_update_with_start_workflow(
                 RESPONSE_UPDATE,
@@ -131,7 +133,7 @@ class RunClient:
             )
             return await handle.result()
         except WorkflowUpdateFailedError as err:
-            raise _failure(operation.id, err) from None
+            raise _failure(run_id, err) from None
 
     async def wait_response(self, run_id: str, *, timeout: float) -> PublishedResponse | None:
         """Wait for an existing run's answer (None past ``timeout``); a closed run's answer comes
@@ -144,7 +146,7 @@ class RunClient:
             return await asyncio.wait_for(
                 handle.execute_update(RESPONSE_UPDATE, result_type=PublishedResponse), timeout
             )
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             return None
         except WorkflowUpdateFailedError as err:
             raise _failure(run_id, err) from None
@@ -243,6 +245,17 @@ class RunClient:
             started_at=description.start_time,
             closed_at=description.close_time,
         )
+
+
+def _collect_start_outcome(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Read the start outcome of an update-with-start we stopped waiting for.
+
+    The SDK parks it in a future of the operation; left unread, asyncio reports "Future
+    exception was never retrieved" when the deadline cancelled the call.
+    """
+    future = getattr(operation, "_workflow_handle", None)
+    if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+        future.exception()
 
 
 def _quoted(value: str) -> str:

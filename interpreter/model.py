@@ -111,13 +111,17 @@ class RespondAction(_Strict):
 
     @model_validator(mode="after")
     def _one_body(self) -> RespondAction:
-        if "body" in self.model_fields_set and self.body_from is not None:
+        if self.body is not None and self.body_from is not None:
             raise ValueError("give either 'body' or 'body_from', not both")
         return self
 
     @property
     def has_explicit_body(self) -> bool:
-        """True when the document set ``body`` (even to null) or ``body_from``."""
+        """True when the document itself set ``body`` (even to null) or ``body_from``.
+
+        Only meaningful on a document as the author wrote it: :class:`Document` fills
+        ``body_from`` for a body-less respond step, so a validated document always has one.
+        """
         return "body" in self.model_fields_set or self.body_from is not None
 
 
@@ -154,6 +158,10 @@ class Step(_Strict):
         raise AssertionError("validated step without an action")
 
 
+# Where each kind of step keeps what a body-less respond step sends on.
+_OUTPUT_PATH: dict[ActionKind, str] = {"request": "response.body", "wait": "signal.body", "respond": "body"}
+
+
 class Trigger(_Strict):
     """How runs of the workflow start. Only HTTP triggers exist today."""
 
@@ -186,6 +194,24 @@ class Document(_Strict):
         if not SLUG.fullmatch(value) or len(value) > 100:
             raise ValueError(f"invalid name {value!r}: use lowercase letters, digits, '-', '_' (at most 100)")
         return value
+
+    @model_validator(mode="after")
+    def _default_respond_bodies(self) -> Document:
+        """A respond step with no ``body``/``body_from`` sends its one upstream's output.
+
+        Written out as an explicit ``body_from`` so the document means the same after the
+        JSON round trip into the workflow (field presence does not survive it). With
+        zero or several upstreams there is no default: validation reports it.
+        """
+        for step in self.steps.values():
+            action = step.respond
+            if action is None or action.has_explicit_body or len(step.after) != 1:
+                continue
+            upstream_id = step.after[0]
+            upstream = self.steps.get(upstream_id)
+            if upstream is not None:
+                action.body_from = f"steps.{upstream_id}.{_OUTPUT_PATH[upstream.kind]}"
+        return self
 
     @field_validator("steps")
     @classmethod

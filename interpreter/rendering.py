@@ -10,24 +10,14 @@ upstream answer that contains ``{{ secrets.X }}`` is just text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from interpreter.expressions import Expression, contains_template, parse_template
+from interpreter.expressions import Expression, contains_template, parse_template, to_text
 from interpreter.messages import SecretRef, SecretSlot
 from interpreter.model import RequestAction
 
 PathKey = list[str | int]
-
-
-def to_text(value: Any) -> str:
-    """How a value reads inside a larger string: strings as-is, null empty, else JSON."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    return json.dumps(value, separators=(",", ":"))
 
 
 def _secret_name(part: Expression) -> str | None:

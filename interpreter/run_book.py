@@ -84,15 +84,6 @@ class RunBook:
     def status_of(self, step_id: str) -> StepStatus:
         return self.steps[step_id].status
 
-    def output_of(self, step_id: str) -> Any:
-        """A step's output as a respond step without a body sends it."""
-        output = self.outputs.get(step_id, {})
-        if "response" in output:
-            return output["response"]["body"]
-        if output.get("signal"):
-            return output["signal"]["body"]
-        return output.get("body")
-
     # -- signals ----------------------------------------------------------------
     def receive(self, name: str, body: Any) -> None:
         self.inbox.append(InboxSignal(name, body, self.clock()))

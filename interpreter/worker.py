@@ -7,6 +7,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.catalog import CatalogActivities, MemoryCatalog, WorkflowCatalog
 from activities.http import DEFAULT_MAX_BODY_BYTES, HttpActivities
 from activities.secrets import SecretStore
 from interpreter.workflow import DispatchedRun
@@ -32,14 +33,20 @@ def create_worker(
     *,
     task_queue: str,
     secrets: SecretStore,
+    catalog: WorkflowCatalog | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> DispatchedWorker:
-    """Build the worker; ``client`` must use the pydantic data converter."""
+    """Build the worker; ``client`` must use the pydantic data converter.
+
+    ``catalog`` answers which revision a ``Dispatched-Spawn`` starts; without one, only
+    an empty in-memory catalog exists and every spawn is rejected as unknown.
+    """
     http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes)
+    lookups = CatalogActivities(catalog or MemoryCatalog())
     return DispatchedWorker(
         client,
         http=http,
         task_queue=task_queue,
         workflows=[DispatchedRun],
-        activities=[http.request],
+        activities=[http.request, lookups.resolve_workflow, lookups.run_is_open],
     )

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter import errors
     from interpreter.directive_effects import DirectiveEffects
     from interpreter.durations import parse_duration
-    from interpreter.expressions import parse_expression, render_value, truthy
+    from interpreter.expressions import parse_expression, render_value, to_text, truthy
     from interpreter.messages import (
         ErrorInfo,
         EventsPage,
@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.model import Step
     from interpreter.names import EVENTS_QUERY, REQUEST_ACTIVITY, RESPONSE_UPDATE, SEARCH_ATTRIBUTES, STATE_QUERY
     from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
-    from interpreter.rendering import render_request, to_text
+    from interpreter.rendering import render_request
     from interpreter.run_book import RunBook
 
 # Room for the activity to read the body and report after httpx's own per-attempt timeout.
@@ -222,10 +222,8 @@ class DispatchedRun:
         context = self._book.context()
         if action.body_from is not None:
             body = parse_expression(action.body_from).evaluate(context)
-        elif action.has_explicit_body:
-            body = render_value(action.body, context)
         else:
-            body = self._book.output_of(step.after[0])
+            body = render_value(action.body, context)
         headers = {name: to_text(render_value(value, context)) for name, value in action.headers.items()}
         self._publish(PublishedResponse(status=action.status, content_type=action.content_type, headers=headers, body=body, source=step_id))
         self._book.complete(step_id, body=body)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from temporalio.client import Client
 
+from activities.catalog import WorkflowCatalog
 from activities.secrets import MemorySecretStore
 from interpreter.client import RunClient
 from interpreter.messages import Event, RunInput, RunState, TriggerData
@@ -63,9 +64,11 @@ class Engine:
 
 
 @asynccontextmanager
-async def running_engine(client: Client, secrets: dict[str, str] | None = None) -> AsyncIterator[Engine]:
+async def running_engine(
+    client: Client, secrets: dict[str, str] | None = None, catalog: WorkflowCatalog | None = None
+) -> AsyncIterator[Engine]:
     task_queue = f"test-{uuid.uuid4()}"
     store = MemorySecretStore(secrets)
-    worker = create_worker(client, task_queue=task_queue, secrets=store)
+    worker = create_worker(client, task_queue=task_queue, secrets=store, catalog=catalog)
     async with worker:
         yield Engine(client=client, runs=RunClient(client, task_queue=task_queue), secrets=store, task_queue=task_queue)

@@ -17,7 +17,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from gateway.deps import JsonBody, RegistryDep, RunClientDep, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
@@ -84,17 +83,6 @@ def _settle(task: asyncio.Task[Any]) -> None:
         task.exception()  # retrieved: an abandoned task's failure is not an unhandled error
 
 
-async def _answer(runs: RunClient, run: RunInput, wait: float) -> PublishedResponse | None:
-    """The run's answer within ``wait`` seconds, else None (the run goes on)."""
-    try:
-        return await runs.start_and_wait_response(run, timeout=wait)
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        # The SDK reports the deadline cancelling its update wait as this error rather
-        # than a timeout; it means the same: no answer yet. Make sure the run started.
-        await runs.start(run)
-        return None
-
-
 def _accepted(run_id: str, *, applied: str | None = None) -> JSONResponse:
     headers = {RUN_ID_HEADER: run_id}
     if applied:
@@ -157,7 +145,7 @@ async def trigger(
     if preferences.respond_async:
         await detached(runs.start(run))
         return _accepted(run_id, applied="respond-async")
-    published = await detached(_answer(runs, run, preferences.wait))
+    published = await detached(runs.start_and_wait_response(run, timeout=preferences.wait))
     if published is None:
         return _accepted(run_id)
     return published_response(published, run_id)

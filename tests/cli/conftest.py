@@ -38,6 +38,7 @@ class Live:
     token: str
     demo: DemoUpstream
     settings: Settings
+    gateway: GatewayServer
 
     @property
     def env(self) -> dict[str, str]:
@@ -57,45 +58,56 @@ class Live:
         return result.stdout
 
 
-def _loopback_socket() -> socket.socket:
+def _loopback_socket(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
-async def serve_gateway(settings: Settings, client: Client, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    """Start the real app under uvicorn on ``sock``; returns once it accepts requests."""
-    config = uvicorn.Config(create_app(settings, temporal_client=client), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    return server, task
+class GatewayServer:
+    """The real app under uvicorn on a fixed loopback port; can go down and come back."""
+
+    def __init__(self, settings: Settings, client: Client) -> None:
+        self.settings, self.client = settings, client
+        self.sock = _loopback_socket()
+        self.port = int(self.sock.getsockname()[1])
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Serve; returns once it accepts requests."""
+        sock = self.sock if self._task is None else _loopback_socket(self.port)
+        config = uvicorn.Config(create_app(self.settings, temporal_client=self.client), log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Shut down, dropping open streams after a second."""
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
 
 
 @pytest.fixture
 async def live(client: Client, tmp_path: Path) -> AsyncIterator[Live]:
-    sock = _loopback_socket()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     token = f"dsp_test_{uuid.uuid4().hex}"
     settings = Settings(
         data_dir=tmp_path, database=str(tmp_path / "dispatched.db"), token=token,
         task_queue=f"cli-{uuid.uuid4().hex[:8]}", allow_hosts=["127.0.0.1"],
     )
     demo = DemoUpstream().start()
+    gateway = GatewayServer(settings, client)
     async with AsyncExitStack() as stack:
         stack.callback(demo.stop)
-        server, task = await serve_gateway(settings, client, sock)
-
-        async def stop_gateway() -> None:
-            server.should_exit = True
-            await task
-
-        stack.push_async_callback(stop_gateway)
+        await gateway.start()
+        stack.push_async_callback(gateway.stop)
         registry = await Registry.open(settings)  # the worker's own, as in production
         stack.push_async_callback(registry.close)
         await stack.enter_async_context(build_worker(client, settings, registry))
-        yield Live(url=url, token=token, demo=demo, settings=settings)
+        yield Live(url=f"http://127.0.0.1:{gateway.port}", token=token, demo=demo, settings=settings, gateway=gateway)

@@ -71,3 +71,23 @@ def test_validate_accepts_the_examples_and_reports_warnings() -> None:
     json_result = dispatched("workflow", "validate", "--json", str(examples / "async-checkout.json"))
     assert json_result.returncode == 0
     assert '"valid": true' in json_result.stdout
+
+
+def test_follow_gives_up_after_a_few_reconnects_with_a_clear_message(
+    closed_port_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gateway.cli.client import GatewayClient
+    from gateway.cli.config import GatewayTarget
+    from gateway.cli.errors import CliError
+    from gateway.cli.events import MAX_RECONNECTS, follow_events
+
+    pauses: list[float] = []
+    with GatewayClient(GatewayTarget(closed_port_url, "t")) as client, pytest.raises(CliError) as gave_up:
+        follow_events(client, "run_x", as_json=False, sleep=pauses.append)
+    assert len(pauses) == MAX_RECONNECTS and pauses == sorted(pauses)
+    assert gave_up.value.exit_code == 3
+    assert str(gave_up.value) == (
+        f"error: stream_lost: lost the connection to the gateway; gave up after {MAX_RECONNECTS} reconnects "
+        "(last event seq 0); resume with `dispatched run events run_x --follow`"
+    )
+    assert capsys.readouterr().err.count("reconnecting from seq 0") == MAX_RECONNECTS

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 
-from tests.cli.conftest import EXAMPLES, Live
+from tests.cli.conftest import DISPATCHED, EXAMPLES, Live
 
 
 async def wait_for_step(live: Live, run_id: str, step: str, status: str, *, timeout: float = 30) -> str:
@@ -104,3 +105,31 @@ async def test_read_commands_print_tables_and_json(live: Live) -> None:
 
     await live.ok("run", "cancel", run)
     await wait_for_step(live, run, "confirm_address", "cancelled")
+
+
+async def test_follow_reconnects_from_the_last_seq_when_the_gateway_restarts(live: Live) -> None:
+    await deploy_checkout(live)
+    run = (await live.ok("run", "start", "async-checkout", "--async", "--data", '{"user_id": "u"}')).strip()
+    await wait_for_step(live, run, "confirm_address", "waiting")
+    follower = await asyncio.create_subprocess_exec(
+        DISPATCHED, "run", "events", run, "--follow", "--json",
+        env={**os.environ, **live.env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert follower.stdout is not None
+    first = json.loads(await asyncio.wait_for(follower.stdout.readline(), timeout=15))
+    assert first["seq"] == 1
+
+    await live.gateway.stop()  # the stream drops mid-run
+    await asyncio.sleep(1.5)
+    await live.gateway.start()
+    await live.ok("run", "signal", run, "address-submitted", "--data", "{}")
+    await live.ok("run", "signal", run, "shipping-selected", "--data", '{"method": "express"}')
+    await live.ok("run", "signal", run, "payment-confirmed", "--data", "{}")
+
+    out, err = await asyncio.wait_for(follower.communicate(), timeout=60)
+    assert follower.returncode == 0, err.decode()
+    assert "reconnecting from seq" in err.decode()
+    seqs = [first["seq"]] + [json.loads(line)["seq"] for line in out.decode().splitlines()]
+    logged = [e["seq"] for e in json.loads(await live.ok("run", "events", run, "--json"))]
+    assert seqs == logged  # every event exactly once, in order, across the reconnect
+    assert json.loads(out.decode().splitlines()[-1])["type"] == "run.completed"

@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.secrets import SecretStore
 from interpreter import errors
@@ -30,11 +31,14 @@ _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 def _fail(code: str, message: str, *, retryable: bool, retry_after: float | None = None) -> ApplicationError:
+    """A classified request failure. BENIGN: an upstream answering 503 is the run's business,
+    not a worker fault, so the SDK logs it at debug level instead of with a traceback."""
     return ApplicationError(
         message,
         type=code,
         non_retryable=not retryable,
         next_retry_delay=timedelta(seconds=retry_after) if retry_after else None,
+        category=ApplicationErrorCategory.BENIGN,
     )
 
 
@@ -110,6 +114,7 @@ class HttpActivities:
                 type=exc.type,
                 non_retryable=exc.non_retryable,
                 next_retry_delay=exc.next_retry_delay,
+                category=exc.category,
             ) from None
 
     async def _send(self, input: RequestInput) -> RequestOutput:
@@ -162,7 +167,7 @@ class HttpActivities:
             _set_at(spec, slot.path, "".join(pieces))
             if slot.path == ["url"]:
                 masked_url = _masked(slot)
-        return spec, sorted({v for v in values if len(v) >= 4}, key=len, reverse=True), masked_url
+        return spec, _redactable(values), masked_url
 
     async def _secret(self, ref: SecretRef) -> str:
         value = await self.secrets.get(ref.secret)
@@ -208,6 +213,23 @@ class HttpActivities:
         retryable = status in RETRYABLE_STATUS or status >= 500
         delay = float(retry_after) if retryable and retry_after and retry_after.isdigit() else None
         raise _fail(errors.HTTP_STATUS, message, retryable=retryable, retry_after=delay)
+
+
+def _redactable(values: Iterable[str]) -> list[str]:
+    """The strings to mask in what upstreams send back, longest first.
+
+    Besides each whole value, a URL-shaped secret also gives its path, query and user
+    info: an upstream that echoes its request path would otherwise reveal a token kept
+    in the path of a webhook URL. Strings under 4 characters are left alone (masking
+    every "a" would garble answers without protecting anything).
+    """
+    found: set[str] = set()
+    for value in values:
+        found.add(value)
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            found.update(p for p in (parts.path.rstrip("/"), parts.query, parts.username or "", parts.password or "") if p and p != "/")
+    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
 
 
 def _masked(slot: SecretSlot) -> str:

@@ -19,10 +19,13 @@ install: $(VENV)/.installed
 dev: install
 	$(BIN)/dispatched dev
 
+# The slow fault-injection tests (marker `faults`) run in `make test-faults`; CI runs both.
 test: install
-	$(BIN)/python -m pytest
+	scripts/ensure-postgres
+	$(BIN)/python -m pytest -m "not faults"
 
 test-faults: install
+	scripts/ensure-postgres
 	$(BIN)/python -m pytest -m faults
 
 clean:

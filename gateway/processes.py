@@ -10,7 +10,6 @@ worker finishes its current tasks' bookkeeping, uvicorn closes its connections.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -42,19 +41,15 @@ async def connect_temporal(settings: Settings) -> Client:
 
 
 def build_worker(client: Client, settings: Settings, registry: Registry) -> Worker:
-    """The engine's worker over the registry: its secrets, its catalog, the allowed hosts.
-
-    ``catalog`` and ``allow_hosts`` are passed only when the engine's ``create_worker``
-    takes them (they arrive in the engine in stages); everything else is fixed.
-    """
+    """The engine's worker over the registry: its secrets and its catalog."""
     from gateway.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
     from interpreter.worker import create_worker
 
-    optional = {"catalog": RegistryWorkflowCatalog(registry), "allow_hosts": list(settings.allow_hosts)}
-    accepted = inspect.signature(create_worker).parameters
     return create_worker(
-        client, task_queue=settings.task_queue, secrets=RegistrySecretStore(registry),
-        **{name: value for name, value in optional.items() if name in accepted},
+        client,
+        task_queue=settings.task_queue,
+        secrets=RegistrySecretStore(registry),
+        catalog=RegistryWorkflowCatalog(registry),
     )
 
 

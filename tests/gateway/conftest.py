@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from gateway.app import create_app
 from gateway.registry import Registry
-from gateway.registry_adapters import RegistrySecretStore
+from gateway.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
 from gateway.settings import Settings
 from interpreter.worker import create_worker
 
@@ -113,7 +113,12 @@ def gateway_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def gateway(client: Client, gateway_settings: Settings) -> AsyncIterator[Gateway]:
     registry = await Registry.open(gateway_settings)  # the worker's own, as in production
-    worker = create_worker(client, task_queue=gateway_settings.task_queue, secrets=RegistrySecretStore(registry))
+    worker = create_worker(
+        client,
+        task_queue=gateway_settings.task_queue,
+        secrets=RegistrySecretStore(registry),
+        catalog=RegistryWorkflowCatalog(registry),
+    )
     try:
         async with worker, serving(gateway_settings, client) as url:
             async with httpx.AsyncClient(base_url=url, headers={"Dispatched-Session": TOKEN}, timeout=60) as http:

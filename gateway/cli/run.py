@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from gateway.cli.client import GatewayClient
 from gateway.cli.errors import CliError
-from gateway.cli.events import follow_events, format_event, as_event_list
+from gateway.cli.events import as_event_list, follow_events, format_event
 from gateway.cli.inputs import parse_data
 from gateway.cli.output import cell, print_body, print_json, print_table
 
@@ -92,8 +92,9 @@ def show_run(args: argparse.Namespace, client: GatewayClient) -> None:
         print_json(run)
         return
     workflow = str(run.get("workflow"))
-    if run.get("version") is not None:
-        workflow += f" (version {run['version']})"
+    numbers = [f"{key} {run[key]}" for key in ("version", "revision") if run.get(key) is not None]
+    if numbers:
+        workflow += f" ({', '.join(numbers)})"
     for label, value in [
         ("run", run.get("run_id")), ("workflow", workflow), ("status", run.get("status")),
         ("error", run.get("error")), ("started", run.get("started_at")), ("closed", run.get("closed_at")),

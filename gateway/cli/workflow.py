@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import yaml
 
-from gateway.cli.client import GatewayClient
+from gateway.cli.client import GatewayClient, format_problem
 from gateway.cli.errors import CliError
 from gateway.cli.output import cell, print_json, print_table
 
@@ -81,8 +81,6 @@ def deploy_workflow(args: argparse.Namespace, client: GatewayClient) -> None:
 
 
 def _warning_line(warning: Any) -> str:
-    from gateway.cli.client import format_problem
-
     text = format_problem(warning) if isinstance(warning, dict) else str(warning)
     return text if text.startswith("warning") else f"warning: {text}"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.temporal_server import port_is_free
 from tests.cli.devproc import DevProcess, alive
-from tests.cli.test_temporal_server import _port_free
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) 
     assert len(descendants) >= 3  # temporal, gateway, worker
     time.sleep(0.5)
     assert not [pid for pid in descendants if alive(pid)]
-    assert _port_free(dev.port) and _port_free(dev.temporal_port)
+    assert port_is_free("127.0.0.1", dev.port) and port_is_free("127.0.0.1", dev.temporal_port)
     assert (dev.data_dir / "temporal.db").is_file() and (dev.data_dir / "dispatched.db").is_file()
 
 

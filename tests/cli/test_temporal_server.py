@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gateway.temporal_server import DevServerConfig, dev_server_command, temporal_binary
+from gateway.temporal_server import DevServerConfig, dev_server_command, port_is_free, temporal_binary
 
 
 def test_binary_is_the_one_next_to_the_interpreter() -> None:
@@ -24,12 +24,6 @@ def test_command_keeps_state_in_the_data_dir_and_registers_search_attributes(tmp
     assert config.ui_url == "http://127.0.0.1:8301"
 
 
-def _port_free(port: int) -> bool:
-    from gateway.temporal_server import port_is_free
-
-    return port_is_free("127.0.0.1", port)
-
-
 def test_port_probe_tells_listening_from_free() -> None:
     import socket
 
@@ -37,5 +31,5 @@ def test_port_probe_tells_listening_from_free() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        assert not _port_free(port)
-    assert _port_free(port)
+        assert not port_is_free("127.0.0.1", port)
+    assert port_is_free("127.0.0.1", port)

@@ -8,8 +8,10 @@ the URL with secrets masked and the status, never a secret value.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ from interpreter.names import REQUEST_ACTIVITY
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 RETRYABLE_STATUS = frozenset({408, 429})
 MASK = "***"
+HEARTBEAT_EVERY = timedelta(seconds=1)  # well inside interpreter.names.REQUEST_HEARTBEAT_TIMEOUT
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
@@ -106,7 +109,7 @@ class HttpActivities:
         attempts a step took even when it failed without exhausting its retries.
         """
         try:
-            return await self._send(input)
+            return await _with_heartbeats(self._send(input))
         except ApplicationError as exc:
             raise ApplicationError(
                 exc.message,
@@ -213,6 +216,27 @@ class HttpActivities:
         retryable = status in RETRYABLE_STATUS or status >= 500
         delay = float(retry_after) if retryable and retry_after and retry_after.isdigit() else None
         raise _fail(errors.HTTP_STATUS, message, retryable=retryable, retry_after=delay)
+
+
+async def _with_heartbeats(work: Awaitable[RequestOutput]) -> RequestOutput:
+    """Heartbeat while a slow request is in flight.
+
+    With a heartbeat timeout on the activity, Temporal notices a worker that died
+    mid-request within seconds and retries on another one, instead of waiting out the
+    whole per-attempt timeout. Requests answered within a second send no heartbeat.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY.total_seconds())
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 def _redactable(values: Iterable[str]) -> list[str]:

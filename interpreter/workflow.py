@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from interpreter.model import Step
     from interpreter.names import EVENTS_QUERY, REQUEST_ACTIVITY, RESPONSE_UPDATE, SEARCH_ATTRIBUTES, STATE_QUERY
-    from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
+    from interpreter.names import REQUEST_HEARTBEAT_TIMEOUT, REVISION_ATTR, WORKFLOW_NAME_ATTR
     from interpreter.rendering import render_request
     from interpreter.run_book import RunBook
 
@@ -165,6 +165,7 @@ class DispatchedRun:
                 activity_id=step_id,
                 summary=step_id,
                 start_to_close_timeout=timeout + _ACTIVITY_TIMEOUT_MARGIN,
+                heartbeat_timeout=REQUEST_HEARTBEAT_TIMEOUT,
                 retry_policy=RetryPolicy(
                     initial_interval=parse_duration(retry.initial_interval),
                     backoff_coefficient=retry.backoff,

@@ -69,7 +69,9 @@ async def test_any_wakes_on_either_signal_and_leftovers_are_listed(engine: Engin
     doc = """
 name: any-of
 steps:
+  gate: {wait: {signal: open, timeout: 30s}}
   decide:
+    after: [gate]
     wait: {any: [approve, reject], timeout: 30s}
   answer:
     after: [decide]
@@ -77,10 +79,8 @@ steps:
 """
     run = engine.run_input(doc)
     await engine.runs.start(run)
-    await engine.until_step(run.run_id, "decide", "waiting")
-    await engine.runs.signal(run.run_id, "reject", {"why": "late"})
-    await engine.runs.signal(run.run_id, "approve", {"second": True})
-    await engine.runs.signal(run.run_id, "stray", None)
+    for name, body in (("reject", {"why": "late"}), ("approve", {"second": True}), ("stray", None), ("open", None)):
+        await engine.runs.signal(run.run_id, name, body)
     answer = await engine.runs.wait_response(run.run_id, timeout=20)
     assert answer is not None
     assert answer.body["name"] == "reject" and answer.body["body"] == {"why": "late"}

@@ -20,9 +20,6 @@ depth, how the per-response limit counts) the choices are listed in docs/directi
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interpreter.directive_payloads import PayloadError, decode_payload
 from interpreter.durations import DurationError, parse_duration
 from interpreter.model import DIRECTIVE_KINDS, SIGNAL_NAME, SLUG
 from interpreter.names import RUN_ID_PREFIX
@@ -40,7 +38,6 @@ NOT_DIRECTIVES = frozenset({"dispatched-run-id", "dispatched-step"})
 
 RUN_ID = re.compile(re.escape(RUN_ID_PREFIX) + r"[A-Za-z0-9_-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 EVENT_VALUE_CHARS = 256
 MAX_NAME_CHARS = 200
 
@@ -256,59 +253,10 @@ def _check_run_id(text: str) -> str:
 
 
 def _decode_json(text: str, param: str, limits: DirectiveLimits) -> Any:
-    """Decode base64 (either alphabet, padding optional) holding UTF-8 JSON."""
-    body = text.rstrip("=")
-    if not _BASE64.fullmatch(text) or len(body) % 4 == 1:
-        raise DirectiveError(f"{param} is not valid base64")
-    if body != text and len(text) % 4:
-        raise DirectiveError(f"{param} has incorrect base64 padding")
-    if re.search(r"[+/]", body) and re.search(r"[-_]", body):
-        raise DirectiveError(f"{param} mixes the standard and URL-safe base64 alphabets")
     try:
-        raw = base64.b64decode(body.translate(str.maketrans("-_", "+/")) + "=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise DirectiveError(f"{param} is not valid base64") from None
-    if len(raw) > limits.payload_bytes:
-        raise DirectiveError(
-            f"{param} decodes to {len(raw)} bytes, over the limit of {limits.payload_bytes} bytes"
-        )
-    try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DirectiveError(f"{param} does not decode to UTF-8 text") from None
-    try:
-        value = json.loads(decoded, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
-        raise DirectiveError(f"{param} is not valid JSON: {_reason(error)}") from None
-    if _depth(value) > limits.json_depth:
-        raise DirectiveError(f"{param} is nested deeper than {limits.json_depth} levels")
-    try:  # "\ud800" escapes decode to lone surrogates that no payload converter can encode
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise DirectiveError(f"{param} holds a string that is not valid Unicode") from None
-    return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "nested too deeply"
-    return str(error).splitlines()[0][:200]
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of decoded JSON, without recursion (the value may be deep)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+        return decode_payload(text, param, max_bytes=limits.payload_bytes, max_depth=limits.json_depth)
+    except PayloadError as error:
+        raise DirectiveError(str(error)) from None
 
 
 def _redacted(directive: Directive, redact: Callable[[str], str] | None) -> Directive:

@@ -126,10 +126,12 @@ class DemoServices:
         items = call.body.get("items") if isinstance(call.body.get("items"), list) else []
         with self._lock:
             self.orders[order_id] = {"cancel_run": call.body.get("cancel_run")}
-        body = {"order_id": order_id, "total_cents": int(call.body.get("total_cents") or 4999),
+        total = call.body.get("total_cents")
+        total_cents = total if isinstance(total, int) and total > 0 else 4999
+        body = {"order_id": order_id, "total_cents": total_cents,
                 "customer_email": str(call.body.get("customer_email") or "customer-42@localhost")}
         return Answer(201, body, [
-            ("Dispatched-Log", f"validated {len(items) or 3} line items, charging USD {body['total_cents'] / 100:.2f}"),
+            ("Dispatched-Log", f"validated {len(items) or 3} line items, charging USD {total_cents / 100:.2f}"),
             ("Dispatched-Delay", "250ms"),
             ("Dispatched-Spawn", f"fulfill-order; input={b64json({'order_id': order_id})}; mode=detach"),
         ])
@@ -182,7 +184,7 @@ class DemoUpstream:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def secret_values(self) -> dict[str, str]:
         """The examples' secrets pointing at this server: URLs per service, demo tokens."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from gateway.app import create_app
@@ -98,7 +99,7 @@ class GatewayServer:
 async def live(client: Client, tmp_path: Path) -> AsyncIterator[Live]:
     token = f"dsp_test_{uuid.uuid4().hex}"
     settings = Settings(
-        data_dir=tmp_path, database=str(tmp_path / "dispatched.db"), token=token,
+        data_dir=tmp_path, database=str(tmp_path / "dispatched.db"), token=SecretStr(token),
         task_queue=f"cli-{uuid.uuid4().hex[:8]}", allow_hosts=["127.0.0.1"],
     )
     demo = DemoUpstream().start()

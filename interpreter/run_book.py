@@ -50,8 +50,11 @@ class RunBook:
     # -- steps ------------------------------------------------------------------
     def start(self, step_id: str, status: StepStatus = "running") -> None:
         state = self.steps[step_id]
-        state.status, state.started_at, state.attempts = status, self.clock(), 1
-        self.emit("step.started", step_id, kind=self.run.document.steps[step_id].kind)
+        kind = self.run.document.steps[step_id].kind
+        state.status, state.started_at = status, self.clock()
+        if kind == "request":  # attempts count HTTP attempts; waits and responds have none
+            state.attempts = 1
+        self.emit("step.started", step_id, kind=kind)
         if status == "waiting":
             self.emit("step.waiting", step_id)
 

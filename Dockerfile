@@ -1,0 +1,12 @@
+# One image for both production processes: `dispatched worker` and `dispatched gateway`.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY interpreter ./interpreter
+COPY activities ./activities
+COPY gateway ./gateway
+RUN pip install --no-cache-dir .
+RUN useradd --create-home dispatched
+USER dispatched
+ENV DISPATCHED_DATA_DIR=/home/dispatched/.dispatched
+ENTRYPOINT ["dispatched"]

@@ -30,6 +30,7 @@ _SCALARS = {
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
     "tag:yaml.org,2002:null": yaml.constructor.SafeConstructor.construct_yaml_null,
 }
+_BOOL = "tag:yaml.org,2002:bool"
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAX_NODES = 200_000
@@ -134,6 +135,8 @@ class _Builder:
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         if node.tag == _STR or node.tag == _TIMESTAMP:
             return node.value
+        if node.tag == _BOOL and node.value.lower() not in ("true", "false"):
+            return node.value  # YAML 1.2: yes/no/on/off are words (signal names, keys), not booleans
         construct = _SCALARS.get(node.tag)
         if construct is None:
             raise _SourceError(_unsupported(node, path))

@@ -60,7 +60,7 @@ YAML_CASES = [
     ("name: [x\n", "YAML syntax error", 2, 1),
     ("name: x\nname: y\nsteps: {}\n", "duplicate key 'name' (first defined on line 1)", 2, 1),
     ("name: x\nsteps:\n  a:\n    request: {url: u}\n    request: {url: v}\n", "duplicate key 'request'", 5, 5),
-    ("name: x\nsteps:\n  a:\n    wait: {signal: s, timeout: 1m}\n  on: {respond: {}}\n", "key 'on' is read as a boolean", 5, 3),
+    ("name: x\nsteps:\n  a:\n    wait: {signal: s, timeout: 1m}\n  true: {respond: {}}\n", "key 'true' is read as a boolean", 5, 3),
     ("name: x\nsteps:\n  1: {respond: {}}\n", "key '1' is read as a number", 3, 3),
     ("- name: x\n", "the top level must be a mapping", 1, 1),
     ("name: x\nsteps: !!python/object:os.system {}\n", "unsupported YAML tag", 2, 8),
@@ -107,9 +107,9 @@ def test_json_problems_carry_line_and_column() -> None:
 
 
 def test_yaml_values_keep_safe_loader_types_but_dates_stay_text() -> None:
-    text = "name: x\nsteps:\n  a:\n    request:\n      url: u\n      body: {flag: yes, day: 2026-05-15, n: 1.5}\n"
+    text = "name: x\nsteps:\n  a:\n    request:\n      url: u\n      body: {flag: true, word: yes, day: 2026-05-15, n: 1.5}\n"
     body = load_document(text).document.steps["a"].request.body  # type: ignore[union-attr]
-    assert body == {"flag": True, "day": "2026-05-15", "n": 1.5}
+    assert body == {"flag": True, "word": "yes", "day": "2026-05-15", "n": 1.5}
 
 
 def test_every_error_is_reported_at_once_sorted_by_line() -> None:
@@ -176,3 +176,12 @@ def test_a_thousand_step_document_loads_validates_and_plans(shape: str, form: st
     assert len(loaded.document.steps) == n and loaded.warnings == []
     assert loaded.plan.order[0] in ("s0", "root") and loaded.plan.order[-1] in ("s999", "join")
     assert len(loaded.plan.ancestors[loaded.plan.order[-1]]) == n - 1
+
+
+def test_yes_no_on_off_are_words_as_in_yaml_1_2() -> None:
+    loaded = load_document(
+        "name: words\nsteps:\n  on:\n    wait: {any: [yes, no, off], timeout: 1s}\n"
+        "  flag:\n    after: ['on']\n    request: {url: 'http://x', follow_redirects: true}\n"
+    )
+    assert loaded.document.steps["on"].wait.any == ["yes", "no", "off"]  # type: ignore[union-attr]
+    assert loaded.document.steps["flag"].request.follow_redirects is True  # type: ignore[union-attr]

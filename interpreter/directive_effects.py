@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, TypedSearchAttributes
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -136,7 +136,7 @@ class DirectiveEffects:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 memo={"workflow": child.workflow, "revision": revision, "version": document.version},
                 search_attributes=TypedSearchAttributes(
-                    [WORKFLOW_NAME_ATTR.value_set(child.workflow), REVISION_ATTR.value_set(revision)]
+                    [SearchAttributePair(WORKFLOW_NAME_ATTR, child.workflow), SearchAttributePair(REVISION_ATTR, revision)]
                 ),
                 static_summary=f"{child.workflow} r{revision} (spawned by {self._run.run_id} {step_id})",
             )

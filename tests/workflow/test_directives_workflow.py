@@ -18,10 +18,12 @@ from temporalio.worker import Worker
 
 from activities.catalog import CatalogActivities, MemoryCatalog
 from activities.http import HttpActivities
+from activities.network import NetworkPolicy
 from activities.secrets import MemorySecretStore
 from interpreter.client import RunClient
 from interpreter.messages import Event, RunInput
 from interpreter.model import Document
+from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
 from interpreter.workflow import DispatchedRun
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine
@@ -60,7 +62,7 @@ async def engine(client: Client, upstream: Upstream) -> AsyncIterator[Engine]:
         store.values[f"{service}_URL"] = upstream.url
         store.values[f"{service}_TOKEN"] = f"tok-{service.lower()}"
     catalog = MemoryCatalog([doc(FULFILL_ORDER), doc(HOLD)])
-    http = HttpActivities(secrets=store)
+    http = HttpActivities(secrets=store, network=NetworkPolicy.from_allow_hosts(["127.0.0.1"]))  # loopback upstream
     lookups = CatalogActivities(catalog)
     worker = Worker(
         client,
@@ -170,6 +172,8 @@ async def test_seed_walkthrough_runs_as_written(engine: Engine, upstream: Upstre
     assert upstream.received("POST", "/fulfill")[0].json() == {"order_id": "ord_42"}  # decoded input = trigger.body
     described = await engine.client.get_workflow_handle(child).describe()
     assert described.parent_id == run.run_id
+    assert described.typed_search_attributes.get(WORKFLOW_NAME_ATTR) == "fulfill-order"
+    assert described.typed_search_attributes.get(REVISION_ATTR) == 1
 
     # the payment gateway's cancel reached the run it names
     assert applied["cancel"] == ("authorize_payment", {"kind": "cancel", "run_id": victim})

@@ -116,7 +116,7 @@ class HttpActivities:
                 {"attempt": activity.info().attempt},
                 type=exc.type,
                 non_retryable=exc.non_retryable,
-                next_retry_delay=exc.next_retry_delay,
+                next_retry_delay=_bounded(exc.next_retry_delay),
                 category=exc.category,
             ) from None
 
@@ -132,15 +132,15 @@ class HttpActivities:
         try:
             request = self._build(input, spec, headers)
             response = await self.client.send(request, stream=True, follow_redirects=input.follow_redirects)
+            try:  # inside the outer try: a body cut off mid-way is a transport error too
+                content = await self._read_capped(response, where)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise _fail(errors.STEP_TIMEOUT, f"{where}: no answer within {input.timeout_seconds:g}s", retryable=True) from None
         except httpx.HTTPError as exc:
             reason = _redact(str(exc) or type(exc).__name__, secret_values)
             raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
-        try:
-            content = await self._read_capped(response, where)
-        finally:
-            await response.aclose()
         result = HttpResponse(
             status=response.status_code,
             headers=_redact({k.lower(): v for k, v in _joined(response.headers.multi_items()).items()}, secret_values),
@@ -216,6 +216,18 @@ class HttpActivities:
         retryable = status in RETRYABLE_STATUS or status >= 500
         delay = float(retry_after) if retryable and retry_after and retry_after.isdigit() else None
         raise _fail(errors.HTTP_STATUS, message, retryable=retryable, retry_after=delay)
+
+
+def _bounded(delay: timedelta | None) -> timedelta | None:
+    """An upstream's ``Retry-After``, capped by the step's ``max_interval``.
+
+    Temporal takes ``next_retry_delay`` as is, so without the cap an upstream answering
+    ``Retry-After: 86400`` (broken or hostile) would park the run for a day.
+    """
+    policy = activity.info().retry_policy
+    if delay is None or policy is None or policy.maximum_interval is None:
+        return delay
+    return min(delay, policy.maximum_interval)
 
 
 async def _with_heartbeats(work: Awaitable[RequestOutput]) -> RequestOutput:

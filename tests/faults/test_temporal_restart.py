@@ -1,4 +1,5 @@
-"""Stop and restart a file-backed Temporal dev server under waiting runs.
+"""Stop (SIGTERM) or crash (SIGKILL) a file-backed Temporal dev server under waiting runs,
+then start it again on the same database file.
 
 Runs waiting on a signal and on wait timeouts must all resume, and a timeout (a durable
 timer) that expired while the server was down must fire once it is back: the runs'
@@ -73,6 +74,12 @@ class FileBackedServer:
         if self.process is not None:
             stop(self.process, grace=15)
 
+    def crash(self) -> None:
+        """SIGKILL: no shutdown at all, as when the machine's OOM killer picks the server."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[FileBackedServer]:
@@ -84,8 +91,9 @@ async def server(tmp_path: Path) -> AsyncIterator[FileBackedServer]:
         await asyncio.to_thread(server.stop)
 
 
+@pytest.mark.parametrize("how", ["stop", "crash"])
 async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restart(
-    server: FileBackedServer, tmp_path: Path
+    server: FileBackedServer, tmp_path: Path, how: str
 ) -> None:
     client = await Client.connect(server.config.address, data_converter=pydantic_data_converter)
     task_queue = f"restart-{uuid.uuid4().hex[:8]}"
@@ -96,7 +104,7 @@ async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restar
         for run_id in (signalled, continues, skips):
             await engine.until_step(run_id, "w", "waiting", timeout=30)  # worker startup included
 
-        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.stop if how == "stop" else server.crash)
         await asyncio.sleep(5)  # the 4 s timers expire while the server is down
         await asyncio.to_thread(server.start)
         back_at = datetime.now(timezone.utc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.network import BLOCKED_ADDRESS, TOO_MANY_REDIRECTS, BlockedAddress, NetworkPolicy, guarded_client
 from activities.secrets import SecretStore
 from interpreter import errors
 from interpreter.directives import parse_directive_headers
@@ -31,6 +33,8 @@ RETRYABLE_STATUS = frozenset({408, 429})
 MASK = "***"
 HEARTBEAT_EVERY = timedelta(seconds=1)  # well inside interpreter.names.REQUEST_HEARTBEAT_TIMEOUT
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed in a value
 
 
 def _fail(code: str, message: str, *, retryable: bool, retry_after: float | None = None) -> ApplicationError:
@@ -80,6 +84,12 @@ def _check_header(name: str, value: str) -> None:
     for part, what in ((name, "name"), (value, "value")):
         if any(c in part for c in "\r\n\x00"):
             raise _fail(errors.INVALID_REQUEST, f"header {name!r}: CR, LF or NUL in the {what}", retryable=False)
+    if not _HEADER_NAME.fullmatch(name):
+        raise _fail(errors.INVALID_REQUEST, f"header {name!r}: not a valid header name", retryable=False)
+    if _CONTROL.search(value):
+        raise _fail(errors.INVALID_REQUEST, f"header {name!r}: a control character in the value", retryable=False)
+    if not value.isascii():
+        raise _fail(errors.INVALID_REQUEST, f"header {name!r}: the value is not ASCII (percent-encode it)", retryable=False)
     if name.lower() in _FORBIDDEN_HEADERS:
         raise _fail(errors.INVALID_REQUEST, f"header {name!r} is set by the engine and cannot be given", retryable=False)
 
@@ -93,9 +103,13 @@ class HttpActivities:
         secrets: SecretStore,
         client: httpx.AsyncClient | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        network: NetworkPolicy | None = None,
     ) -> None:
+        """``network`` says what steps may reach (default: public addresses only, see
+        :mod:`activities.network`); a ``client`` given here bypasses it (tests only)."""
         self.secrets = secrets
-        self.client = client or httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        self.client = client or guarded_client(network or NetworkPolicy(), limits=limits)
         self.max_body_bytes = max_body_bytes
 
     async def aclose(self) -> None:
@@ -136,6 +150,11 @@ class HttpActivities:
                 content = await self._read_capped(response, where)
             finally:
                 await response.aclose()
+        except BlockedAddress as exc:  # SSRF policy (activities.network): a retry cannot mend it
+            shown = not any(exc.host in value or value in exc.host for value in secret_values)
+            raise _fail(BLOCKED_ADDRESS, f"{where}: {exc.describe(show_host=shown)}", retryable=False) from None
+        except httpx.TooManyRedirects:
+            raise _fail(TOO_MANY_REDIRECTS, f"{where}: more than {self.client.max_redirects} redirects", retryable=False) from None
         except httpx.TimeoutException:
             raise _fail(errors.STEP_TIMEOUT, f"{where}: no answer within {input.timeout_seconds:g}s", retryable=True) from None
         except httpx.HTTPError as exc:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from interpreter.document_view import StepView, response_block, step_views
 from interpreter.graph import Plan, check_graph
+from interpreter.limits import step_count_problems
 from interpreter.lints import check_warnings
 from interpreter.model import DIRECTIVE_KINDS, Document
 from interpreter.problems import Path, Problem
@@ -178,6 +179,7 @@ def check_data(data: Mapping[str, Any]) -> Checked:
         document = Document.model_validate(data)
     except ValidationError as error:
         problems += shape_problems(error, data)
+    problems += step_count_problems(data)  # issue 6: at most limits.MAX_STEPS steps
     steps = step_views(data)
     graph = check_graph({sid: step.after for sid, step in steps.items()})
     problems += graph.problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio.client import Client
@@ -9,6 +10,7 @@ from temporalio.worker import Worker
 
 from activities.catalog import CatalogActivities, MemoryCatalog, WorkflowCatalog
 from activities.http import DEFAULT_MAX_BODY_BYTES, HttpActivities
+from activities.network import NetworkPolicy
 from activities.secrets import SecretStore
 from interpreter.workflow import DispatchedRun
 
@@ -35,13 +37,17 @@ def create_worker(
     secrets: SecretStore,
     catalog: WorkflowCatalog | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    allow_hosts: Sequence[str] = (),
 ) -> DispatchedWorker:
     """Build the worker; ``client`` must use the pydantic data converter.
 
     ``catalog`` answers which revision a ``Dispatched-Spawn`` starts; without one, only
     an empty in-memory catalog exists and every spawn is rejected as unknown.
+    ``allow_hosts`` (``DISPATCHED_ALLOW_HOSTS``) opens private or loopback hosts, addresses
+    or CIDRs to request steps; the Temporal server's own ports stay closed whatever it says.
     """
-    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes)
+    network = NetworkPolicy.from_allow_hosts(allow_hosts, temporal_address=client.service_client.config.target_host)
+    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes, network=network)
     lookups = CatalogActivities(catalog or MemoryCatalog())
     return DispatchedWorker(
         client,

@@ -20,8 +20,9 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from interpreter import errors
+    from interpreter import errors, limits
     from interpreter.directive_effects import DirectiveEffects
+    from interpreter.directives import ParsedDirective
     from interpreter.durations import parse_duration
     from interpreter.expressions import parse_expression, render_value, to_text, truthy
     from interpreter.messages import (
@@ -63,6 +64,8 @@ class DispatchedRun:
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
         self._directives = DirectiveEffects(input, self._book)
+        self._signals_kept = 0  # LIMITS (issue 6): interpreter.limits
+        self._directive_budget = limits.DirectiveBudget()  # LIMITS
 
     # -- the run ----------------------------------------------------------------
     @workflow.run
@@ -70,6 +73,7 @@ class DispatchedRun:
         self._label_run()
         self._book.emit("run.started", workflow=input.workflow, revision=input.revision)
         tasks = [asyncio.create_task(self._run_step(step_id)) for step_id in self._steps]
+        tasks.append(asyncio.create_task(self._watch_history()))  # LIMITS
         try:
             await self._supervise(tasks)
         except asyncio.CancelledError:
@@ -103,6 +107,21 @@ class DispatchedRun:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._book.cancel_unfinished()
+
+    async def _watch_history(self) -> None:
+        """LIMITS: fail the run with ``history_limit`` before Temporal's own history limits
+        terminate it (losing its events and answer). Issues no command, so it replays the
+        same; it returns once every step is released."""
+        problem: str | None = None
+
+        def stop() -> bool:
+            nonlocal problem
+            problem = limits.history_problem(workflow.info())
+            return problem is not None or len(self._released) == len(self._steps)
+
+        await workflow.wait_condition(stop)
+        if problem is not None and self._failure is None:
+            self._failure = StepFailure(ErrorInfo(code=limits.HISTORY_LIMIT, message=problem), run_code=limits.HISTORY_LIMIT)
 
     def _label_run(self) -> None:
         """Memo and search attributes show workflow name and revision in the Web UI."""
@@ -181,7 +200,16 @@ class DispatchedRun:
 
     async def _apply_directives(self, step_id: str, step: Step, output: RequestOutput) -> timedelta | None:
         """Apply the step's accepted response-header directives; returns a delay for its dependents."""
-        return await self._directives.apply(step_id, step.directives, output.directives)
+        return await self._directives.apply(step_id, step.directives, self._within_budget(step, output))
+
+    def _within_budget(self, step: Step, output: RequestOutput) -> list[ParsedDirective]:
+        """LIMITS: accepted spawn/cancel/signal directives past the run's budget are
+        handed on as malformed, so they are recorded as ``directive.rejected``."""
+        kept = []
+        for entry in output.directives:
+            reason = self._directive_budget.take(entry.kind) if entry.directive and entry.kind in step.directives else None
+            kept.append(entry if reason is None else entry.model_copy(update={"directive": None, "error": reason}))
+        return kept
 
     async def _wait(self, step_id: str, step: Step) -> None:
         action = step.wait
@@ -261,6 +289,12 @@ class DispatchedRun:
     @workflow.signal(dynamic=True)
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Every user signal lands here: its one JSON argument is the payload."""
+        # LIMITS: an oversized payload or one signal too many is recorded, not kept.
+        problem = limits.signal_problem(self._signals_kept, len(args[0].payload.data) if args else 0)
+        if problem is not None:
+            self._book.emit("signal.rejected", name=name, reason=problem)
+            return
+        self._signals_kept += 1
         body: Any = workflow.payload_converter().from_payload(args[0].payload) if args else None
         self._book.receive(name, body)
 

@@ -10,11 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 
-from gateway.deps import JsonBody, RunClientDep, require_session
+from gateway.deps import JsonBody, RawBody, RunClientDep, require_session
 from gateway.errors import ApiError
 from gateway.schemas import CancelAccepted, ErrorResponse, RunListItem, SignalAccepted
 from interpreter.client import RunClient
 from interpreter.errors import RunNotFound
+from interpreter.limits import MAX_SIGNAL_BYTES
 from interpreter.messages import Event, EventsPage, RunState, RunStatus
 from interpreter.model import SIGNAL_NAME
 
@@ -105,11 +106,13 @@ async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) ->
     "/{run_id}/signal/{name}",
     status_code=202,
     response_model=SignalAccepted,
-    responses={**_ERRORS, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={**_ERRORS, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     summary="Send a signal to a run",
 )
-async def signal_run(run_id: str, name: str, payload: JsonBody, runs: RunClientDep) -> SignalAccepted:
+async def signal_run(run_id: str, name: str, payload: JsonBody, raw: RawBody, runs: RunClientDep) -> SignalAccepted:
     """The JSON body is the payload; the same Temporal signal as ``temporal workflow signal``."""
+    if len(raw) > MAX_SIGNAL_BYTES:  # the run would only reject it (interpreter.limits)
+        raise ApiError(413, "body_too_large", f"the signal payload is over the {MAX_SIGNAL_BYTES // 1024} KiB limit")
     if not SIGNAL_NAME.fullmatch(name) or name.startswith("__"):
         raise ApiError(
             422, "invalid_signal_name",

@@ -107,6 +107,7 @@ def gateway_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         token=TOKEN,
         task_queue=f"gateway-{uuid.uuid4().hex}",
+        allow_hosts=["127.0.0.1"],  # the tests' upstreams listen on loopback
     )
 
 
@@ -118,6 +119,7 @@ async def gateway(client: Client, gateway_settings: Settings) -> AsyncIterator[G
         task_queue=gateway_settings.task_queue,
         secrets=RegistrySecretStore(registry),
         catalog=RegistryWorkflowCatalog(registry),
+        allow_hosts=gateway_settings.allow_hosts,
     )
     try:
         async with worker, serving(gateway_settings, client) as url:

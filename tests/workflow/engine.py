@@ -69,6 +69,7 @@ async def running_engine(
 ) -> AsyncIterator[Engine]:
     task_queue = f"test-{uuid.uuid4()}"
     store = MemorySecretStore(secrets)
-    worker = create_worker(client, task_queue=task_queue, secrets=store, catalog=catalog)
+    # The upstreams of these tests listen on loopback, which the network policy refuses by default.
+    worker = create_worker(client, task_queue=task_queue, secrets=store, catalog=catalog, allow_hosts=["127.0.0.1"])
     async with worker:
         yield Engine(client=client, runs=RunClient(client, task_queue=task_queue), secrets=store, task_queue=task_queue)

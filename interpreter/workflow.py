@@ -20,7 +20,10 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from interpreter import errors, limits
+    from interpreter import errors
+    # LIMITS: `import pkg.mod as x` passes the host module through; `from pkg import mod`
+    # would load a sandbox copy (importlib bypasses the sandbox's import hook for it).
+    import interpreter.limits as limits
     from interpreter.directive_effects import DirectiveEffects
     from interpreter.directives import ParsedDirective
     from interpreter.durations import parse_duration

@@ -66,12 +66,15 @@ async def test_sigkilled_worker_mid_request_is_replaced_and_the_run_finishes(
         await _until_received(upstream, "/charge", 2, timeout=RECOVERY_BUDGET + 10)
         recovery = upstream.received("POST", "/charge")[1].at - killed_at
         state = await engine.finish(run_id, timeout=60)
+        completed = time.monotonic() - killed_at
     finally:
         first.stop()
         second.stop()
-    print(f"\nrecovery after SIGKILL: {recovery:.2f}s (kill -> retried request at the upstream)")
+    print(f"\nrecovery after SIGKILL: {recovery:.2f}s (kill -> retried request at the upstream), "
+          f"run completed {completed:.2f}s after the kill")
     assert state.status == "completed", (state, second.tail())
     assert recovery < RECOVERY_BUDGET
+    assert completed < RECOVERY_BUDGET + 15  # + the dead worker's sticky queue timing out (10 s)
     charges = upstream.received("POST", "/charge")
     assert len(charges) == 2 and state.steps["charge"].attempts == 2
     assert {c.headers["idempotency-key"] for c in charges} == {f"{run_id}:charge"}

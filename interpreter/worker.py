@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -30,6 +31,9 @@ class DispatchedWorker(Worker):
             await self.http.aclose()
 
 
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
+
+
 def create_worker(
     client: Client,
     *,
@@ -55,4 +59,8 @@ def create_worker(
         task_queue=task_queue,
         workflows=[DispatchedRun],
         activities=[http.request, lookups.resolve_workflow, lookups.run_is_open],
+        # A worker that died holds its runs' next workflow task on its sticky queue until
+        # this passes (SDK default 10 s); 3 s lets another worker take over sooner, at the
+        # cost of an occasional full replay when a live worker is merely slow.
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
     )

@@ -177,8 +177,12 @@ def _saved_port(data_dir: Path) -> int:
     return port if port and port_is_free("127.0.0.1", port) else 0
 
 
-def _banner(stack: DevStack, token: str, ui_url: str) -> str:
+def _banner(stack: DevStack, token: str, ui_url: str, deployed: list[str]) -> str:
     opts = stack.options
+    if opts.examples is None:
+        examples = "none (no examples folder)"
+    else:
+        examples = f"{opts.examples}  ({'deployed: ' + ', '.join(deployed) if deployed else 'already up to date'})"
     return "\n".join([
         "dispatched dev is running",
         f"  gateway  {stack.url}",
@@ -186,6 +190,7 @@ def _banner(stack: DevStack, token: str, ui_url: str) -> str:
         f"  token    {token}",
         f"  demo     {stack.demo.url if stack.demo else '-'}  (the examples' upstream services)",
         f"  data     {opts.data_dir}  (Temporal and registry databases, logs/)",
+        f"  examples {examples}",
         "In another terminal in this directory the CLI finds the gateway and token by itself;",
         f"elsewhere: export DISPATCHED_URL={stack.url} DISPATCHED_TOKEN={token}",
         "Ctrl-C stops everything.",
@@ -208,11 +213,10 @@ def run_dev(options: DevOptions) -> None:
         stack.start(token)
         assert stack.demo is not None
         point_secrets_at_demo(stack.url, token, stack.demo, options.data_dir)
-        if options.examples is not None:
-            deploy_examples(stack.url, token, options.examples)
+        deployed = deploy_examples(stack.url, token, options.examples) if options.examples is not None else []
         (options.data_dir / URL_FILE).write_text(stack.url + "\n")
         ui_url = f"http://{options.host}:{options.ui_port}"
-        print(_banner(stack, token, ui_url), flush=True)
+        print(_banner(stack, token, ui_url, deployed), flush=True)
         while not stack.stopping.wait(0.5):
             stack.check_children()
         print("stopping...", flush=True)

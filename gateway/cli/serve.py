@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dev.add_argument("--data-dir", type=Path, default=Path(".dispatched"),
                      help="Temporal database, registry and token live here (default .dispatched)")
     dev.add_argument("--examples", type=Path, default=None,
-                     help="deploy every *.yaml here (default: ./examples when it exists)")
+                     help="deploy every *.yaml here (default: ./examples, else the project's examples/)")
     dev.set_defaults(handler=_dev, offline=True)
 
     worker = commands.add_parser("worker", help="run a worker (configuration from the environment)")
@@ -34,11 +34,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _dev(args: argparse.Namespace) -> None:
     from gateway.dev import DevOptions, run_dev
 
-    examples = args.examples if args.examples is not None else Path("examples")
     run_dev(DevOptions(
         port=args.port, temporal_port=args.temporal_port, ui_port=args.ui_port,
-        data_dir=args.data_dir, examples=examples if examples.is_dir() else None,
+        data_dir=args.data_dir, examples=args.examples if args.examples is not None else _default_examples(),
     ))
+
+
+def _default_examples() -> Path | None:
+    """./examples when it exists, else the examples folder of the project this CLI runs from."""
+    for folder in (Path("examples"), Path(__file__).resolve().parents[2] / "examples"):
+        if folder.is_dir():
+            return folder
+    return None
 
 
 def _worker(args: argparse.Namespace) -> None:

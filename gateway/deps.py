@@ -20,6 +20,7 @@ from gateway.settings import Settings
 from interpreter.client import RunClient
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 64  # deeper data would overflow recursive encoders further on (issue 6)
 SESSION_HEADER = "Dispatched-Session"
 
 _session_scheme = APIKeyHeader(
@@ -77,13 +78,37 @@ async def read_json_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid_json", "the request body is not UTF-8 text") from None
+        value = json.loads(raw, parse_constant=_not_json)
+        _check_depth(value)
+        # issue 6: a lone surrogate ("\ud800") or a number too big for a float (1e999) cannot travel on
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except RecursionError:
+        raise ApiError(400, "invalid_json", f"the request body is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except UnicodeError:
+        raise ApiError(400, "invalid_json", "the request body is not UTF-8 text (or has an unpaired surrogate)") from None
     except json.JSONDecodeError as exc:
         raise ApiError(
             400, "invalid_json", f"the request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"the request body is not valid JSON: {exc}") from None
+    return value
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse data nested deeper than :data:`MAX_JSON_DEPTH` (without recursing itself)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise RecursionError
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json accepts NaN and Infinity; JSON (and the run's data) does not."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 async def read_text_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> str:

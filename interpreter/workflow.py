@@ -297,8 +297,12 @@ class DispatchedRun:
         if problem is not None:
             self._book.emit("signal.rejected", name=name, reason=problem)
             return
+        try:
+            body: Any = workflow.payload_converter().from_payload(args[0].payload) if args else None
+        except Exception as error:  # a payload that does not decode must not fail the workflow task
+            self._book.emit("signal.rejected", name=name, reason=f"payload could not be decoded: {type(error).__name__}")
+            return
         self._signals_kept += 1
-        body: Any = workflow.payload_converter().from_payload(args[0].payload) if args else None
         self._book.receive(name, body)
 
     @workflow.query(name=STATE_QUERY)

@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
+from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 
 from gateway.deps import MAX_BODY_BYTES
 from interpreter import limits
@@ -152,3 +154,18 @@ async def _event(engine: Engine, run_id: str, type_: str, *, count: int = 1, tim
             await asyncio.sleep(0.05)
 
     return await asyncio.wait_for(seen(), timeout)
+
+
+async def test_an_undecodable_signal_payload_is_rejected_not_fatal(engine: Engine) -> None:
+    """Straight through Temporal (no gateway to refuse it): JSON nested 3,000 deep."""
+    run_id = await engine.start(HOLD)
+    await engine.until_step(run_id, "hold", "waiting")
+    deep = Payload(metadata={"encoding": b"json/plain"}, data=b"[" * 3000 + b"]" * 3000)
+    await engine.client.workflow_service.signal_workflow_execution(SignalWorkflowExecutionRequest(
+        namespace=engine.client.namespace, workflow_execution=WorkflowExecution(workflow_id=run_id),
+        signal_name="go", input=Payloads(payloads=[deep]), identity="test",
+    ))
+    rejected = await _event(engine, run_id, "signal.rejected")
+    assert rejected.data["name"] == "go" and "could not be decoded" in rejected.data["reason"]
+    await engine.client.get_workflow_handle(run_id).signal("go", {"fine": True})
+    assert (await engine.finish(run_id)).status == "completed"

@@ -1,0 +1,83 @@
+"""The bench's subprocesses: workers (one per kind, so each RSS is its own) and the
+gateway (the production ``dispatched gateway`` process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_TOKEN = "bench-session-token"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MiB, from /proc (psutil is not installed)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def start_worker(address: str, task_queue: str, kind: str, tuning: dict[str, Any] | None = None) -> subprocess.Popen[str]:
+    """Start a worker subprocess (``dispatched`` or ``handwritten``); returns once it polls."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.worker_process", address, task_queue, kind, json.dumps(tuning or {})],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"the {kind} worker did not start (exit {process.wait()})")
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``dispatched gateway`` on a free loopback port; returns it and its URL once healthy."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": address,
+        "DISPATCHED_TASK_QUEUE": task_queue,
+        "DISPATCHED_DATA_DIR": str(data_dir),
+        "DISPATCHED_DATABASE": str(data_dir / "dispatched.db"),
+        "DISPATCHED_TOKEN": BENCH_TOKEN,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the gateway exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    stop(process)
+    raise RuntimeError("the gateway did not become healthy within 30 s")

@@ -1,0 +1,114 @@
+"""The bench's answer: ratios, targets, a table on stdout and a JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures came from (CPU model, cores, memory, Python, load at the start)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(), "system": platform.platform(), "load_avg_at_start": os.getloadavg(),
+    }
+
+
+def _p50(rows: list[dict[str, Any]], workload: str, variant: str, concurrency: int = 1) -> float | None:
+    for row in rows:
+        if (row["workload"], row["variant"], row["concurrency"]) == (workload, variant, concurrency):
+            return float(row["p50_ms"])
+    return None
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """p50 ratios at concurrency 1, per workload: engine ÷ hand-written, gateway ÷ client..."""
+    pairs = [
+        ("interpreter ÷ hand-written (activities)", "dispatched-api", "handwritten-activity"),
+        ("hand-written local ÷ hand-written (activities)", "handwritten-local", "handwritten-activity"),
+        ("gateway sync ÷ direct client (API sync)", "gateway-sync", "dispatched-api-sync"),
+        ("gateway async ÷ direct client (API)", "gateway-async", "dispatched-api"),
+    ]
+    found = []
+    for workload in dict.fromkeys(row["workload"] for row in rows):
+        for label, top, bottom in pairs:
+            a, b = _p50(rows, workload, top), _p50(rows, workload, bottom)
+            if a is not None and b:
+                found.append({"ratio": label, "workload": workload, "value": a / b})
+    return found
+
+
+def targets(rows: list[dict[str, Any]], found: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue with the measured figure and whether it is met."""
+    def ratio(label: str, workload: str) -> float | None:
+        return next((r["value"] for r in found if r["ratio"].startswith(label) and r["workload"] == workload), None)
+
+    parked = extra.get("parked") or {}
+    planning = extra.get("planning") or {}
+    checks = [
+        ("3-step gateway sync p50 (ms)", _p50(rows, "linear-3@0ms", "gateway-sync"), 50.0),
+        ("interpreter ÷ hand-written, 3 steps", ratio("interpreter", "linear-3@0ms"), 1.05),
+        ("gateway sync ÷ direct client, 3 steps", ratio("gateway sync", "linear-3@0ms"), 1.10),
+        ("worker RSS with parked runs (MB)", parked.get("worker_rss_parked_mb"), 400.0),
+        ("signal → next step p50 while parked (ms)", (parked.get("signal_to_next_step_ms") or {}).get("p50"), 100.0),
+        ("1,000-step validate + plan (ms, JSON)", planning.get("load_json_ms"), 50.0),
+        ("1,000-step longest workflow task (ms)", planning.get("longest_workflow_task_ms"), 2000.0),
+    ]
+    return [{"target": name, "measured": value, "limit": limit,
+             "met": value is not None and not math.isnan(value) and value <= limit} for name, value, limit in checks]
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def table(result: dict[str, Any]) -> str:
+    """The human-readable report."""
+    lines = [f"{'workload':<20} {'variant':<22} {'conc':>4} {'runs':>5} {'p50':>8} {'p95':>8} {'p99':>8} "
+             f"{'runs/s':>8} {'steps/s':>8} {'ovh/step':>8}"]
+    for row in result["series"]:
+        lines.append(
+            f"{row['workload']:<20} {row['variant']:<22} {row['concurrency']:>4} {row['runs']:>5} "
+            f"{_fmt(row['p50_ms']):>8} {_fmt(row['p95_ms']):>8} {_fmt(row['p99_ms']):>8} "
+            f"{_fmt(row['runs_per_s']):>8} {_fmt(row['steps_per_s']):>8} {_fmt(row['overhead_per_step_ms']):>8}"
+        )
+    lines += ["", "ratios (p50, concurrency 1):"]
+    lines += [f"  {r['ratio']:<48} {r['workload']:<20} {r['value']:.2f}" for r in result["ratios"]]
+    for key in ("parked", "planning"):
+        if result.get(key):
+            lines += ["", f"{key}:"] + [f"  {k}: {_fmt(v, 2) if not isinstance(v, dict) else json.dumps(v)}"
+                                        for k, v in result[key].items()]
+    lines += ["", "targets:"]
+    lines += [f"  [{'met' if t['met'] else 'MISS'}] {t['target']:<44} {_fmt(t['measured'], 2):>9} (≤ {t['limit']:g})"
+              for t in result["targets"]]
+    return "\n".join(lines)
+
+
+def write_json(result: dict[str, Any], directory: Path = RESULTS) -> Path:
+    """``results/<UTC timestamp>.json``; NaN becomes null so any JSON reader takes it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(_clean(result), indent=2) + "\n")
+    return path
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value

@@ -1,0 +1,136 @@
+"""One bench run: start everything once, measure every variant on every workload,
+then the 1,000-step document and the parked runs, and put the figures together."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import processes
+from bench.parked import measure_parked
+from bench.planning import run_large, time_validation
+from bench.report import machine, ratios, targets
+from bench.server import DYNAMIC_CONFIG, server_address, start_server
+from bench.stats import Series, measure
+from bench.upstream import start_upstreams
+from bench.variants import VARIANTS, Setup, supports
+from bench.workloads import Workload
+
+DEFAULT_WORKLOADS = (
+    Workload("linear", 1), Workload("linear", 3), Workload("linear", 10), Workload("fanout", 10),
+    Workload("linear", 3, 50), Workload("fanout", 10, 50), Workload("wait", 1),
+)
+SATURATION_WORKLOAD = Workload("linear", 3)
+
+
+@dataclass
+class Options:
+    """What ``python -m bench`` was asked for (see its ``--help``)."""
+
+    runs: int = 30
+    warmup: int = 3
+    saturation: int = 16
+    parked: int = 10_000
+    parked_signals: int = 50
+    large_steps: int = 1000
+    variants: tuple[str, ...] = tuple(VARIANTS)
+    workloads: tuple[Workload, ...] = DEFAULT_WORKLOADS
+    dynamic_config: dict[str, str] = field(default_factory=lambda: dict(DYNAMIC_CONFIG))
+
+
+@dataclass
+class Running:
+    setup: Setup
+    address: str
+    dispatched_worker_pid: int
+
+
+@asynccontextmanager
+async def everything(options: Options) -> AsyncIterator[Running]:
+    """Dev server, upstreams, both workers and the gateway; stopped in reverse order."""
+    env = await start_server(options.dynamic_config)
+    upstreams = start_upstreams((0, 50))
+    address = server_address(env)
+    suffix = uuid.uuid4().hex[:8]
+    dispatched_q, handwritten_q = f"bench-dispatched-{suffix}", f"bench-handwritten-{suffix}"
+    started = []
+    try:
+        started.append(processes.start_worker(address, dispatched_q, "dispatched"))
+        started.append(processes.start_worker(address, handwritten_q, "handwritten"))
+        with tempfile.TemporaryDirectory(prefix="dispatched-bench-") as data_dir:
+            gateway, url = processes.start_gateway(address, dispatched_q, Path(data_dir))
+            started.append(gateway)
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+            async with (
+                httpx.AsyncClient(limits=limits, timeout=60) as http,
+                httpx.AsyncClient(base_url=url, limits=limits, timeout=90,
+                                  headers={"Dispatched-Session": processes.BENCH_TOKEN}) as gw,
+            ):
+                setup = Setup(env.client, dispatched_q, handwritten_q, upstreams.urls, http, gw)
+                yield Running(setup, address, started[0].pid)
+    finally:
+        for process in reversed(started):
+            processes.stop(process)
+        upstreams.stop()
+        await env.shutdown()
+
+
+async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, Any]]:
+    plan = [(w, v, 1, options.runs) for w in options.workloads for v in options.variants if supports(v, w)]
+    if options.saturation > 1:
+        plan += [(SATURATION_WORKLOAD, v, options.saturation, options.runs * 4) for v in options.variants]
+    rows: list[dict[str, Any]] = []
+    floors: dict[str, float] = {}
+    for workload, variant, concurrency, runs in plan:
+        series = Series(workload.name, variant, concurrency, workload.request_count)
+        await measure(VARIANTS[variant](setup, workload), series, runs=runs, concurrency=concurrency, warmup=options.warmup)
+        row = series.summary(floors.get(workload.name) if variant != "direct-httpx" else None)
+        if variant == "direct-httpx" and concurrency == 1:
+            floors[workload.name] = row["p50_ms"]
+        rows.append(row)
+        log(f"{workload.name:<20} {variant:<22} c={concurrency:<3} p50 {row['p50_ms']:.1f} ms")
+    return rows
+
+
+async def run_bench(options: Options, log: Any = print) -> dict[str, Any]:
+    """Everything the bench measures, as one JSON-ready dict."""
+    result: dict[str, Any] = {"machine": machine(), "options": {
+        "runs": options.runs, "warmup": options.warmup, "saturation": options.saturation,
+        "parked": options.parked, "large_steps": options.large_steps, "dynamic_config": options.dynamic_config,
+    }}
+    async with everything(options) as running:
+        setup = running.setup
+        rows = await _series(setup, options, log)
+        planning: dict[str, Any] = {}
+        if options.large_steps:
+            planning = time_validation(options.large_steps, setup.upstreams[0] + "/step")
+            planning |= await run_large(setup.client, setup.dispatched_queue, options.large_steps, setup.upstreams[0] + "/step")
+            log(f"planning: {planning}")
+        parked: dict[str, Any] = {}
+        if options.parked:
+            parked = await _parked(running, options)
+            log(f"parked: {parked}")
+    found = ratios(rows)
+    result |= {"series": rows, "ratios": found, "planning": planning, "parked": parked}
+    result["targets"] = targets(rows, found, result)
+    return result
+
+
+async def _parked(running: Running, options: Options) -> dict[str, Any]:
+    """Parked runs on a fresh Dispatched worker of their own."""
+    queue = f"bench-parked-{uuid.uuid4().hex[:8]}"
+    worker = processes.start_worker(running.address, queue, "dispatched")
+    try:
+        return await measure_parked(
+            running.setup.client, queue, worker.pid, running.setup.upstreams[0] + "/step",
+            count=options.parked, signals=options.parked_signals, rss=processes.rss_mb,
+        )
+    finally:
+        processes.stop(worker)

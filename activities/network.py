@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -257,7 +258,14 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
 
 def guarded_client(policy: NetworkPolicy, *, limits: httpx.Limits) -> httpx.AsyncClient:
-    """The activities' shared client: checked connections, at most :data:`MAX_REDIRECTS` hops."""
+    """The activities' shared client: checked connections, at most :data:`MAX_REDIRECTS` hops.
+
+    It also quiets httpx (a request line per call at INFO) and httpcore (every header at
+    DEBUG) in this process: a step's URL and headers carry its secrets, and an operator
+    turning the log level up must not turn them into log lines.
+    """
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return httpx.AsyncClient(transport=GuardedTransport(policy, limits=limits), trust_env=False,
                              max_redirects=MAX_REDIRECTS)
 

@@ -40,12 +40,15 @@ def start_worker(address: str, task_queue: str, kind: str, tuning: dict[str, Any
 
 
 def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL after 15 s; the pipe is closed either way."""
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _free_port() -> int:

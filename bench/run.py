@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from bench import processes
 from bench.parked import measure_parked
@@ -53,9 +54,10 @@ class Running:
 
 
 @asynccontextmanager
-async def everything(options: Options) -> AsyncIterator[Running]:
-    """Dev server, upstreams, both workers and the gateway; stopped in reverse order."""
-    env = await start_server(options.dynamic_config)
+async def everything(options: Options, server: WorkflowEnvironment | None = None) -> AsyncIterator[Running]:
+    """Dev server (unless ``server`` is given), upstreams, both workers and the gateway;
+    stopped in reverse order."""
+    env = server or await start_server(options.dynamic_config)
     upstreams = start_upstreams((0, 50))
     address = server_address(env)
     suffix = uuid.uuid4().hex[:8]
@@ -79,7 +81,8 @@ async def everything(options: Options) -> AsyncIterator[Running]:
         for process in reversed(started):
             processes.stop(process)
         upstreams.stop()
-        await env.shutdown()
+        if server is None:
+            await env.shutdown()
 
 
 async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, Any]]:
@@ -99,13 +102,17 @@ async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, An
     return rows
 
 
-async def run_bench(options: Options, log: Any = print) -> dict[str, Any]:
-    """Everything the bench measures, as one JSON-ready dict."""
+async def run_bench(options: Options, log: Any = print, *, server: WorkflowEnvironment | None = None) -> dict[str, Any]:
+    """Everything the bench measures, as one JSON-ready dict.
+
+    ``server`` is an already running dev server to use (the smoke test passes the test
+    session's); without it the bench starts its own with ``options.dynamic_config``.
+    """
     result: dict[str, Any] = {"machine": machine(), "options": {
         "runs": options.runs, "warmup": options.warmup, "saturation": options.saturation,
         "parked": options.parked, "large_steps": options.large_steps, "dynamic_config": options.dynamic_config,
     }}
-    async with everything(options) as running:
+    async with everything(options, server) as running:
         setup = running.setup
         rows = await _series(setup, options, log)
         planning: dict[str, Any] = {}

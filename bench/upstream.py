@@ -63,6 +63,8 @@ class Upstreams:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def start_upstreams(delays_ms: tuple[int, ...] = (0, 50)) -> Upstreams:

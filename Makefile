@@ -28,5 +28,10 @@ test-faults: install
 	scripts/ensure-postgres
 	$(BIN)/python -m pytest -m faults
 
+# Benchmarks, on demand only (not part of `make test`); pass flags with BENCH_ARGS,
+# e.g. make bench BENCH_ARGS="--parked 2000 --runs 20". See bench/README.md.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

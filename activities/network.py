@@ -27,7 +27,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +93,6 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     if int(address) >> 32 == 0 and int(address) > 1:  # IPv4-compatible ::a.b.c.d (deprecated)
         return ipaddress.IPv4Address(int(address))
     return None
-
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -269,8 +268,3 @@ def guarded_client(policy: NetworkPolicy, *, limits: httpx.Limits) -> httpx.Asyn
     return httpx.AsyncClient(transport=GuardedTransport(policy, limits=limits), trust_env=False,
                              max_redirects=MAX_REDIRECTS)
 
-
-__all__: Sequence[str] = (
-    "BLOCKED_ADDRESS", "MAX_REDIRECTS", "TOO_MANY_REDIRECTS", "BlockedAddress", "GuardedBackend",
-    "GuardedTransport", "NetworkPolicy", "guarded_client", "system_resolver",
-)

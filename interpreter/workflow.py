@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError 
 
 with workflow.unsafe.imports_passed_through():
     from interpreter import errors
-    # LIMITS: `import pkg.mod as x` passes the host module through; `from pkg import mod`
+    # `import pkg.mod as x` passes the host module through; `from pkg import mod`
     # would load a sandbox copy (importlib bypasses the sandbox's import hook for it).
     import interpreter.limits as limits
     from interpreter.directive_effects import DirectiveEffects
@@ -67,8 +67,8 @@ class DispatchedRun:
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
         self._directives = DirectiveEffects(input, self._book)
-        self._signals_kept = 0  # LIMITS (issue 6): interpreter.limits
-        self._directive_budget = limits.DirectiveBudget()  # LIMITS
+        self._signals_kept = 0  # signals accepted into the inbox (interpreter.limits caps them)
+        self._directive_budget = limits.DirectiveBudget()
 
     # -- the run ----------------------------------------------------------------
     @workflow.run
@@ -76,7 +76,7 @@ class DispatchedRun:
         self._label_run()
         self._book.emit("run.started", workflow=input.workflow, revision=input.revision)
         tasks = [asyncio.create_task(self._run_step(step_id)) for step_id in self._steps]
-        tasks.append(asyncio.create_task(self._watch_history()))  # LIMITS
+        tasks.append(asyncio.create_task(self._watch_history()))
         try:
             await self._supervise(tasks)
         except asyncio.CancelledError:
@@ -112,7 +112,7 @@ class DispatchedRun:
         self._book.cancel_unfinished()
 
     async def _watch_history(self) -> None:
-        """LIMITS: fail the run with ``history_limit`` before Temporal's own history limits
+        """Fail the run with ``history_limit`` before Temporal's own history limits
         terminate it (losing its events and answer). Issues no command, so it replays the
         same; it returns once every step is released."""
         problem: str | None = None
@@ -206,7 +206,7 @@ class DispatchedRun:
         return await self._directives.apply(step_id, step.directives, self._within_budget(step, output))
 
     def _within_budget(self, step: Step, output: RequestOutput) -> list[ParsedDirective]:
-        """LIMITS: accepted spawn/cancel/signal directives past the run's budget are
+        """Accepted spawn/cancel/signal directives past the run's budget are
         handed on as malformed, so they are recorded as ``directive.rejected``."""
         kept = []
         for entry in output.directives:
@@ -292,7 +292,7 @@ class DispatchedRun:
     @workflow.signal(dynamic=True)
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Every user signal lands here: its one JSON argument is the payload."""
-        # LIMITS: an oversized payload or one signal too many is recorded, not kept.
+        # An oversized payload or one signal too many is recorded, not kept.
         problem = limits.signal_problem(self._signals_kept, len(args[0].payload.data) if args else 0)
         if problem is not None:
             self._book.emit("signal.rejected", name=name, reason=problem)

@@ -32,15 +32,6 @@ class RunAccepted(BaseModel):
     run_id: str = Field(examples=["run_0123456789abcdef0123456789"])
 
 
-class RunListItem(BaseModel):
-    run_id: str
-    workflow: str | None
-    revision: int | None
-    status: RunStatus
-    started_at: datetime | None
-    closed_at: datetime | None
-
-
 class SignalAccepted(BaseModel):
     run_id: str
     signal: str

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.names import REVISION_ATTR, RUN_ID_PREFIX, WORKFLOW_NAME_ATTR, WORKFLOW_TYPE
     from interpreter.run_book import RunBook
 
+_Answer = TypeVar("_Answer")
 DEFAULT_PROJECT = "default"
 _LOOKUP_TIMEOUT = timedelta(seconds=10)
 _LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
@@ -148,34 +149,12 @@ class DirectiveEffects:
         )
 
     async def _resolve(self, name: str) -> ResolvedWorkflow:
-        try:
-            return await workflow.execute_activity(
-                RESOLVE_WORKFLOW_ACTIVITY,
-                WorkflowLookup(name=name, project=self._run.project),
-                result_type=ResolvedWorkflow,
-                start_to_close_timeout=_LOOKUP_TIMEOUT,
-                retry_policy=_LOOKUP_RETRY,
-                summary=f"resolve {name}",
-            )
-        except ActivityError as error:
-            cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
-            raise _Rejected(f"could not look up workflow {name!r}: {cause}") from None
+        lookup = WorkflowLookup(name=name, project=self._run.project)
+        return await _look_up(RESOLVE_WORKFLOW_ACTIVITY, lookup, ResolvedWorkflow, f"workflow {name!r}")
 
     async def _is_open(self, target: str) -> bool:
         """Ask outside the workflow: Temporal silently accepts cancelling a closed run."""
-        try:
-            found = await workflow.execute_activity(
-                RUN_IS_OPEN_ACTIVITY,
-                RunLookup(run_id=target),
-                result_type=RunOpen,
-                start_to_close_timeout=_LOOKUP_TIMEOUT,
-                retry_policy=_LOOKUP_RETRY,
-                summary=f"is {target} open",
-            )
-        except ActivityError as error:
-            cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
-            raise _Rejected(f"could not look up run {target!r}: {cause}") from None
-        return found.open
+        return (await _look_up(RUN_IS_OPEN_ACTIVITY, RunLookup(run_id=target), RunOpen, f"run {target!r}")).open
 
     def _check_reach(self, target: str) -> None:
         if not may_reach(self._run.project, target):
@@ -207,6 +186,22 @@ class DirectiveEffects:
             except FailureError as error:
                 raise _Rejected(f"could not signal run {target!r}: {_missing(error)}") from None
         self._book.emit("directive.applied", step_id, kind="signal", run_id=target, name=name)
+
+
+async def _look_up(activity: str, argument: Any, result_type: type[_Answer], what: str) -> _Answer:
+    """Run a catalog look-up activity; a failed look-up rejects the directive."""
+    try:
+        return await workflow.execute_activity(
+            activity,
+            argument,
+            result_type=result_type,
+            start_to_close_timeout=_LOOKUP_TIMEOUT,
+            retry_policy=_LOOKUP_RETRY,
+            summary=f"look up {what}",
+        )
+    except ActivityError as error:
+        cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
+        raise _Rejected(f"could not look up {what}: {cause}") from None
 
 
 def _missing(error: FailureError) -> str:

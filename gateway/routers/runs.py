@@ -12,8 +12,8 @@ from fastapi.responses import StreamingResponse
 
 from gateway.deps import JsonBody, RawBody, RunClientDep, require_session
 from gateway.errors import ApiError
-from gateway.schemas import CancelAccepted, ErrorResponse, RunListItem, SignalAccepted
-from interpreter.client import RunClient
+from gateway.schemas import CancelAccepted, ErrorResponse, SignalAccepted
+from interpreter.client import RunClient, RunSummary
 from interpreter.errors import RunNotFound
 from interpreter.limits import MAX_SIGNAL_BYTES
 from interpreter.messages import Event, EventsPage, RunState, RunStatus
@@ -26,16 +26,16 @@ KEEPALIVE_INTERVAL = 15.0
 _ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 
 
-@router.get("", response_model=list[RunListItem], summary="Recent runs")
+@router.get("", response_model=list[RunSummary], summary="Recent runs")
 async def list_runs(
     runs: RunClientDep,
     workflow: str | None = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> list[RunListItem]:
+) -> list[RunSummary]:
     """Recent runs from Temporal visibility, newest first, filterable by workflow and status."""
     found = await runs.list_runs(workflow=workflow, status=status, limit=limit)
-    return [RunListItem.model_validate(item.model_dump()) for item in found]
+    return found
 
 
 @router.get("/{run_id}", response_model=RunState, responses=_ERRORS, summary="A run's step states")

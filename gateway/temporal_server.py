@@ -91,6 +91,24 @@ def wait_for_port(ip: str, port: int, *, timeout: float, process: subprocess.Pop
     raise TemporalServerError(f"nothing listened on {ip}:{port} within {timeout:.0f}s")
 
 
+def wait_until_serving(address: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until the frontend reports SERVING.
+
+    The port accepts connections a moment before the frontend is healthy; a client that
+    connects in between is refused ("Frontend is not healthy yet").
+    """
+    deadline = time.monotonic() + timeout
+    command = [temporal_binary(), "operator", "cluster", "health", "--address", address]
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise TemporalServerError(f"the process exited with status {process.returncode} before serving")
+        check = subprocess.run(command, capture_output=True, timeout=10)
+        if check.returncode == 0 and b"SERVING" in check.stdout.upper():
+            return
+        time.sleep(0.2)
+    raise TemporalServerError(f"the Temporal frontend at {address} was not healthy within {timeout:.0f}s")
+
+
 def start_dev_server(config: DevServerConfig, *, log_file: Path) -> subprocess.Popen[bytes]:
     """Start the dev server in the background (output to ``log_file``) and wait until it listens."""
     if not port_is_free(config.ip, config.port):
@@ -103,6 +121,7 @@ def start_dev_server(config: DevServerConfig, *, log_file: Path) -> subprocess.P
         )
     try:
         wait_for_port(config.ip, config.port, timeout=60, process=process)
+        wait_until_serving(config.address, timeout=60, process=process)
     except TemporalServerError as exc:
         process.kill()
         process.wait()

@@ -38,10 +38,13 @@ async def _start_all(runs: RunClient, workload: Workload, url: str, count: int) 
 
 
 async def _until_parked(runs: RunClient, run_ids: list[str], timeout: float) -> None:
-    """Wait until the last-started runs wait on their signal (earlier ones went first)."""
+    """Wait until the last-started runs wait on their signal (earlier ones went first).
+
+    A run no worker has picked up yet answers from visibility alone, without steps.
+    """
     deadline = time.monotonic() + timeout
     for run_id in run_ids[-10:]:
-        while (await runs.state(run_id)).steps["w"].status != "waiting":
+        while getattr((await runs.state(run_id)).steps.get("w"), "status", None) != "waiting":
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} did not park within {timeout:.0f} s")
             await asyncio.sleep(0.2)

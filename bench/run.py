@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,17 +117,30 @@ async def run_bench(options: Options, log: Any = print, *, server: WorkflowEnvir
         rows = await _series(setup, options, log)
         planning: dict[str, Any] = {}
         if options.large_steps:
-            planning = time_validation(options.large_steps, setup.upstreams[0] + "/step")
-            planning |= await run_large(setup.client, setup.dispatched_queue, options.large_steps, setup.upstreams[0] + "/step")
-            log(f"planning: {planning}")
+            planning = await _phase("planning", _planning(setup, options), log)
         parked: dict[str, Any] = {}
         if options.parked:
-            parked = await _parked(running, options)
-            log(f"parked: {parked}")
+            parked = await _phase("parked", _parked(running, options), log)
     found = ratios(rows)
     result |= {"series": rows, "ratios": found, "planning": planning, "parked": parked}
     result["targets"] = targets(rows, found, result)
     return result
+
+
+async def _phase(name: str, work: Awaitable[dict[str, Any]], log: Any) -> dict[str, Any]:
+    """Run one phase; a failure is reported in its figures instead of losing the whole run."""
+    try:
+        figures = await work
+    except Exception as exc:
+        figures = {"error": f"{type(exc).__name__}: {exc}"}
+    log(f"{name}: {figures}")
+    return figures
+
+
+async def _planning(setup: Setup, options: Options) -> dict[str, Any]:
+    url = setup.upstreams[0] + "/step"
+    figures = time_validation(options.large_steps, url)
+    return figures | await run_large(setup.client, setup.dispatched_queue, options.large_steps, url)
 
 
 async def _parked(running: Running, options: Options) -> dict[str, Any]:

@@ -8,6 +8,7 @@ small JSON body, as a typical API would.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -81,10 +82,19 @@ def start_upstreams(delays_ms: tuple[int, ...] = (0, 50)) -> Upstreams:
     return Upstreams({int(d): f"http://127.0.0.1:{p}" for d, p in ports.items()}, process)
 
 
+def exit_with_parent() -> None:
+    """End this process when the bench that started it is gone (killed, say), so no
+    orphan keeps a port or a pipe open."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main(argv: list[str]) -> None:
     servers = {int(ms): serve(int(ms) / 1000) for ms in argv}
     print(json.dumps({ms: s.server_address[1] for ms, s in servers.items()}), flush=True)
-    threading.Event().wait()
+    exit_with_parent()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import inspect
 import json
 import signal
 import sys
+import threading
 from typing import Any
 
 from temporalio.client import Client
@@ -21,6 +22,7 @@ from temporalio.worker import Worker
 
 from activities.secrets import MemorySecretStore
 from bench.baseline import HandwrittenWorkflow, HttpCaller
+from bench.upstream import exit_with_parent
 from interpreter.worker import create_worker
 
 
@@ -44,6 +46,7 @@ async def serve(address: str, task_queue: str, kind: str, tuning: dict[str, Any]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     worker, caller = build(client, task_queue, kind, tuning)
     try:
         async with worker:

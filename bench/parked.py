@@ -14,7 +14,7 @@ from typing import Any
 from temporalio.client import Client
 
 from bench.stats import percentile
-from bench.variants import _run_input
+from bench.variants import run_input
 from bench.workloads import WAIT_SIGNAL, Workload
 from interpreter.client import RunClient
 from interpreter.messages import RunResult
@@ -31,7 +31,7 @@ async def _start_all(runs: RunClient, workload: Workload, url: str, count: int) 
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            run_ids.append(await runs.start(_run_input(document)))
+            run_ids.append(await runs.start(run_input(document)))
 
     await asyncio.gather(*(starter() for _ in range(START_CONCURRENCY)))
     return run_ids

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from bench.variants import _run_input
+from bench.variants import run_input
 from bench.workloads import large_document
 from interpreter.client import RunClient
 from interpreter.graph import plan_graph
@@ -73,7 +73,7 @@ async def run_large(client: Client, task_queue: str, steps: int, url: str) -> di
     loaded = load_document(json.dumps(large_document(steps, url)))
     runs = RunClient(client, task_queue=task_queue)
     began = time.perf_counter()
-    run_id = await runs.start(_run_input(loaded.document))
+    run_id = await runs.start(run_input(loaded.document))
     handle = client.get_workflow_handle(run_id, result_type=RunResult)
     await handle.result()
     total_s = time.perf_counter() - began

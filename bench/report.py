@@ -65,7 +65,11 @@ def targets(rows: list[dict[str, Any]], found: list[dict[str, Any]], extra: dict
         ("1,000-step longest workflow task (ms)", planning.get("longest_workflow_task_ms"), 2000.0),
     ]
     return [{"target": name, "measured": value, "limit": limit,
-             "met": value is not None and not math.isnan(value) and value <= limit} for name, value, limit in checks]
+             "met": None if value is None or math.isnan(value) else value <= limit} for name, value, limit in checks]
+
+
+def _verdict(met: bool | None) -> str:
+    return "not measured" if met is None else "met" if met else "MISSED"
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -91,7 +95,7 @@ def table(result: dict[str, Any]) -> str:
             lines += ["", f"{key}:"] + [f"  {k}: {_fmt(v, 2) if not isinstance(v, dict) else json.dumps(v)}"
                                         for k, v in result[key].items()]
     lines += ["", "targets:"]
-    lines += [f"  [{'met' if t['met'] else 'MISS'}] {t['target']:<44} {_fmt(t['measured'], 2):>9} (≤ {t['limit']:g})"
+    lines += [f"  [{_verdict(t['met'])}] {t['target']:<44} {_fmt(t['measured'], 2):>9} (≤ {t['limit']:g})"
               for t in result["targets"]]
     return "\n".join(lines)
 
@@ -112,3 +116,31 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return value
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The figures as Markdown tables, for ``bench/README.md``
+    (``python -m bench.report bench/results/baseline.json``)."""
+    lines = ["| workload | variant | conc | runs | p50 ms | p95 ms | p99 ms | runs/s | steps/s | overhead/step ms |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for row in result["series"]:
+        lines.append(f"| {row['workload']} | {row['variant']} | {row['concurrency']} | {row['runs']} | "
+                     f"{_fmt(row['p50_ms'])} | {_fmt(row['p95_ms'])} | {_fmt(row['p99_ms'])} | {_fmt(row['runs_per_s'])} | "
+                     f"{_fmt(row['steps_per_s'])} | {_fmt(row['overhead_per_step_ms'])} |")
+    lines += ["", "| ratio (p50, concurrency 1) | workload | value |", "|---|---|--:|"]
+    lines += [f"| {r['ratio']} | {r['workload']} | {r['value']:.2f} |" for r in result["ratios"]]
+    for key in ("planning", "parked"):
+        if result.get(key):
+            lines += ["", f"| {key} | value |", "|---|--:|"]
+            lines += [f"| {k} | {_fmt(v, 2) if not isinstance(v, dict) else ', '.join(f'{a} {_fmt(b, 1)}' for a, b in v.items())} |"
+                      for k, v in result[key].items()]
+    lines += ["", "| target | measured | limit | |", "|---|--:|--:|---|"]
+    lines += [f"| {t['target']} | {_fmt(t['measured'], 2)} | {t['limit']:g} | {_verdict(t['met'])} |"
+              for t in result["targets"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))

@@ -87,7 +87,8 @@ def handwritten(local: bool) -> Callable[[Setup, Workload], RunOnce]:
     return factory
 
 
-def _run_input(document: Document) -> RunInput:
+def run_input(document: Document) -> RunInput:
+    """A run of ``document`` as the engine's Python API takes it (a fresh run id, empty body)."""
     return RunInput(run_id=RunClient.new_run_id(), workflow=document.name, revision=1, document=document, trigger=TriggerData(body={}))
 
 
@@ -98,7 +99,7 @@ def api_result(setup: Setup, workload: Workload) -> RunOnce:
     runs = setup.runs
 
     async def once() -> float | None:
-        run_id = await runs.start(_run_input(document))
+        run_id = await runs.start(run_input(document))
         handle = setup.client.get_workflow_handle(run_id, result_type=RunResult)
         if workload.kind != "wait":
             await handle.result()
@@ -118,7 +119,7 @@ def api_sync(setup: Setup, workload: Workload) -> RunOnce:
     document = workload.document(setup.url(workload))
 
     async def once() -> None:
-        published = await setup.runs.start_and_wait_response(_run_input(document), timeout=60)
+        published = await setup.runs.start_and_wait_response(run_input(document), timeout=60)
         if published is None:
             raise RuntimeError("no answer within 60 s")
 

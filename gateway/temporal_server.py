@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,23 @@ class DevServerConfig:
         return f"http://{self.ip}:{self.ui_port}"
 
 
+# Dynamic config for a single-shard dev server (dispatched dev, the tests, the bench).
+# The history service reads its transfer queue (the tasks that dispatch workflow and
+# activity tasks to matching) at most 20 times a second by default, so past a short
+# burst every workflow task waits up to 50 ms to be dispatched: 3 request steps took
+# ~200 ms instead of ~95 ms (bench/README.md). The timer queue (durable timers, wait
+# timeouts, Dispatched-Delay) has the same limit.
+DEV_SERVER_DYNAMIC_CONFIG: dict[str, str] = {
+    "history.transferProcessorMaxPollRPS": "10000",
+    "history.timerProcessorMaxPollRPS": "10000",
+}
+
+
+def dynamic_config_flags(config: Mapping[str, str] = DEV_SERVER_DYNAMIC_CONFIG) -> list[str]:
+    """``--dynamic-config-value KEY=VALUE`` flags for ``temporal server start-dev``."""
+    return [flag for key, value in config.items() for flag in ("--dynamic-config-value", f"{key}={value}")]
+
+
 def dev_server_command(binary: str, config: DevServerConfig) -> list[str]:
     """The ``temporal server start-dev`` command line, search attributes included."""
     command = [
@@ -69,7 +87,7 @@ def dev_server_command(binary: str, config: DevServerConfig) -> list[str]:
     ]
     for attribute in SEARCH_ATTRIBUTE_FLAGS:
         command += ["--search-attribute", attribute]
-    return command
+    return command + dynamic_config_flags()
 
 
 def port_is_free(ip: str, port: int) -> bool:

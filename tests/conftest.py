@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import temporal_binary
+from gateway.temporal_server import dynamic_config_flags, temporal_binary
 from interpreter.names import SEARCH_ATTRIBUTES
 from tests.upstream import Upstream
 
@@ -22,6 +22,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
+        dev_server_extra_args=dynamic_config_flags(),
     )
     try:
         yield env

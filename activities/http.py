@@ -262,7 +262,8 @@ async def _with_heartbeats(work: Awaitable[RequestOutput]) -> RequestOutput:
             done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY.total_seconds())
             if done:
                 return task.result()
-            activity.heartbeat()
+            if not activity.info().is_local:  # local activities live in the workflow task instead
+                activity.heartbeat()
     finally:
         if not task.done():
             task.cancel()

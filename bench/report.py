@@ -37,6 +37,8 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("interpreter ÷ hand-written (activities)", "dispatched-api", "handwritten-activity"),
         ("hand-written local ÷ hand-written (activities)", "handwritten-local", "handwritten-activity"),
         ("gateway sync ÷ direct client (API sync)", "gateway-sync", "dispatched-api-sync"),
+        ("interpreter local ÷ hand-written local", "dispatched-api-sync-local", "handwritten-local"),
+        ("gateway sync local ÷ direct client local", "gateway-sync-local", "dispatched-api-sync-local"),
         ("gateway async ÷ direct client (API)", "gateway-async", "dispatched-api"),
     ]
     found = []
@@ -57,6 +59,7 @@ def targets(rows: list[dict[str, Any]], found: list[dict[str, Any]], extra: dict
     planning = extra.get("planning") or {}
     checks = [
         ("3-step gateway sync p50 (ms)", _p50(rows, "linear-3@0ms", "gateway-sync"), 50.0),
+        ("3-step gateway sync p50, local: true (ms)", _p50(rows, "linear-3@0ms", "gateway-sync-local"), 50.0),
         ("interpreter ÷ hand-written, 3 steps", ratio("interpreter", "linear-3@0ms"), 1.05),
         ("gateway sync ÷ direct client, 3 steps", ratio("gateway sync", "linear-3@0ms"), 1.10),
         ("worker RSS with parked runs (MB)", parked.get("worker_rss_parked_mb"), 400.0),

@@ -113,23 +113,27 @@ def api_result(setup: Setup, workload: Workload) -> RunOnce:
     return once
 
 
-def api_sync(setup: Setup, workload: Workload) -> RunOnce:
+def api_sync(local: bool) -> Callable[[Setup, Workload], RunOnce]:
     """Dispatched through ``RunClient.start_and_wait_response``: what the gateway's
-    synchronous trigger does, without HTTP in front."""
-    document = workload.document(setup.url(workload))
+    synchronous trigger does, without HTTP in front (``local``: request steps ``local: true``)."""
 
-    async def once() -> None:
-        published = await setup.runs.start_and_wait_response(run_input(document), timeout=60)
-        if published is None:
-            raise RuntimeError("no answer within 60 s")
+    def factory(setup: Setup, workload: Workload) -> RunOnce:
+        document = workload.document(setup.url(workload), local=local)
 
-    return once
+        async def once() -> None:
+            published = await setup.runs.start_and_wait_response(run_input(document), timeout=60)
+            if published is None:
+                raise RuntimeError("no answer within 60 s")
+
+        return once
+
+    return factory
 
 
-async def deploy(setup: Setup, workload: Workload) -> str:
+async def deploy(setup: Setup, workload: Workload, *, local: bool = False) -> str:
     """Register the workload's document with the gateway (once); returns its name."""
     assert setup.gateway is not None
-    data = document_data(workload, setup.url(workload))
+    data = document_data(workload, setup.url(workload), local=local)
     name = str(data["name"])
     if name not in setup.deployed:
         answer = await setup.gateway.put(f"/api/workflows/{name}", json=data)
@@ -138,18 +142,23 @@ async def deploy(setup: Setup, workload: Workload) -> str:
     return name
 
 
-def gateway_sync(setup: Setup, workload: Workload) -> RunOnce:
-    """``POST /workflows/{name}`` answered with the run's response."""
-    assert setup.gateway is not None
-    gateway = setup.gateway
+def gateway_sync(local: bool) -> Callable[[Setup, Workload], RunOnce]:
+    """``POST /workflows/{name}`` answered with the run's response (``local``: request
+    steps ``local: true``)."""
 
-    async def once() -> None:
-        name = await deploy(setup, workload)
-        answer = await gateway.post(f"/workflows/{name}", json={})
-        if answer.status_code != 200:
-            raise RuntimeError(f"gateway answered {answer.status_code}: {answer.text[:200]}")
+    def factory(setup: Setup, workload: Workload) -> RunOnce:
+        assert setup.gateway is not None
+        gateway = setup.gateway
 
-    return once
+        async def once() -> None:
+            name = await deploy(setup, workload, local=local)
+            answer = await gateway.post(f"/workflows/{name}", json={})
+            if answer.status_code != 200:
+                raise RuntimeError(f"gateway answered {answer.status_code}: {answer.text[:200]}")
+
+        return once
+
+    return factory
 
 
 def gateway_async(setup: Setup, workload: Workload) -> RunOnce:
@@ -182,12 +191,14 @@ VARIANTS: dict[str, Callable[[Setup, Workload], RunOnce]] = {
     "handwritten-activity": handwritten(local=False),
     "handwritten-local": handwritten(local=True),
     "dispatched-api": api_result,
-    "dispatched-api-sync": api_sync,
-    "gateway-sync": gateway_sync,
+    "dispatched-api-sync": api_sync(local=False),
+    "dispatched-api-sync-local": api_sync(local=True),
+    "gateway-sync": gateway_sync(local=False),
+    "gateway-sync-local": gateway_sync(local=True),
     "gateway-async": gateway_async,
 }
 # Variants that cannot take a wait step (nothing to signal, or no answer until the signal).
-NO_WAIT = frozenset({"direct-httpx", "dispatched-api-sync", "gateway-sync"})
+NO_WAIT = frozenset({"direct-httpx", "dispatched-api-sync", "dispatched-api-sync-local", "gateway-sync", "gateway-sync-local"})
 
 
 def supports(variant: str, workload: Workload) -> bool:

@@ -38,23 +38,24 @@ class Workload:
     def stages(self, url: str) -> list[list[str]]:
         return stages_for("fanout" if self.kind == "fanout" else "linear", self.steps, url)
 
-    def document(self, url: str) -> Document:
-        return Document.model_validate(document_data(self, url))
+    def document(self, url: str, *, local: bool = False) -> Document:
+        return Document.model_validate(document_data(self, url, local=local))
 
 
-def _request(url: str, previous: str | None) -> dict[str, Any]:
+def _request(url: str, previous: str | None, local: bool = False) -> dict[str, Any]:
     body = {"previous": f"{{{{ steps.{previous}.response.status }}}}" if previous else 0}
-    return {"method": "POST", "url": url, "body": body}
+    return {"method": "POST", "url": url, "body": body, **({"local": True} if local else {})}
 
 
-def document_data(workload: Workload, url: str) -> dict[str, Any]:
-    """The workload as the JSON form of a document (what the gateway registers)."""
-    name = "bench-" + workload.name.replace("@", "-at-").replace("ms", "")
+def document_data(workload: Workload, url: str, *, local: bool = False) -> dict[str, Any]:
+    """The workload as the JSON form of a document (what the gateway registers);
+    ``local`` makes every request step a local activity (``local: true``)."""
+    name = "bench-" + workload.name.replace("@", "-at-").replace("ms", "") + ("-local" if local else "")
     steps: dict[str, Any] = {}
     if workload.kind == "fanout":
         fan = [f"f{i}" for i in range(1, workload.steps + 1)]
-        steps.update({sid: {"request": _request(url, None)} for sid in fan})
-        steps["join"] = {"after": fan, "request": _request(url, fan[-1])}
+        steps.update({sid: {"request": _request(url, None, local)} for sid in fan})
+        steps["join"] = {"after": fan, "request": _request(url, fan[-1], local)}
         last = "join"
     else:
         previous = None
@@ -63,7 +64,7 @@ def document_data(workload: Workload, url: str) -> dict[str, Any]:
             previous = "w"
         for i in range(1, workload.steps + 1):
             sid = f"s{i}"
-            step: dict[str, Any] = {"request": _request(url, previous if previous != "w" else None)}
+            step: dict[str, Any] = {"request": _request(url, previous if previous != "w" else None, local)}
             if previous:
                 step["after"] = [previous]
             steps[sid] = step

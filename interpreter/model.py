@@ -73,6 +73,14 @@ class RequestAction(_Strict):
     timeout: Duration = "30s"
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     follow_redirects: bool = False
+    local: bool = Field(
+        False,
+        description=(
+            "run the call as a Temporal local activity, inside the workflow worker: much less "
+            "latency for short calls, but a worker crash repeats the attempt (same Idempotency-Key) "
+            "and retries are not visible as separate history events (docs/engine.md)"
+        ),
+    )
 
     @field_validator("method", mode="before")
     @classmethod

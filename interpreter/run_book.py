@@ -36,9 +36,16 @@ class RunBook:
         self.status: RunStatus = "running"
         self.error: ErrorInfo | None = None
         self.steps: dict[str, StepState] = {sid: StepState() for sid in run.document.steps}
-        self.outputs: dict[str, dict[str, Any]] = {}
         self.events: list[Event] = []
         self.inbox: list[InboxSignal] = []
+        # The template context, kept current as steps change rather than rebuilt per
+        # read: rebuilding made a 1,000-step run quadratic (bench/README.md). Readers
+        # (expressions, templates) never mutate it.
+        self._context: dict[str, Any] = {
+            "trigger": run.trigger.model_dump(mode="json"),
+            "steps": {sid: {"status": "pending"} for sid in run.document.steps},
+            "run": {"id": run.run_id, "workflow": run.workflow},
+        }
 
     # -- events -----------------------------------------------------------------
     def emit(self, type: str, step: str | None = None, **data: Any) -> None:
@@ -51,7 +58,8 @@ class RunBook:
     def start(self, step_id: str, status: StepStatus = "running") -> None:
         state = self.steps[step_id]
         kind = self.run.document.steps[step_id].kind
-        state.status, state.started_at = status, self.clock()
+        self._set_status(step_id, status)
+        state.started_at = self.clock()
         if kind == "request":  # attempts count HTTP attempts; waits and responds have none
             state.attempts = 1
         self.emit("step.started", step_id, kind=kind)
@@ -60,20 +68,22 @@ class RunBook:
 
     def complete(self, step_id: str, *, attempts: int | None = None, **output: Any) -> None:
         state = self.steps[step_id]
-        state.status, state.finished_at = "completed", self.clock()
+        self._set_status(step_id, "completed")
+        state.finished_at = self.clock()
         if attempts is not None:
             state.attempts = attempts
-        self.outputs[step_id] = output
+        self._context["steps"][step_id].update(output)
         self.emit("step.completed", step_id)
 
     def skip(self, step_id: str, reason: str) -> None:
-        state = self.steps[step_id]
-        state.status, state.finished_at = "skipped", self.clock()
+        self._set_status(step_id, "skipped")
+        self.steps[step_id].finished_at = self.clock()
         self.emit("step.skipped", step_id, reason=reason)
 
     def fail(self, step_id: str, error: ErrorInfo, *, attempts: int | None = None) -> None:
         state = self.steps[step_id]
-        state.status, state.finished_at, state.error = "failed", self.clock(), error
+        self._set_status(step_id, "failed")
+        state.finished_at, state.error = self.clock(), error
         if attempts is not None:
             state.attempts = attempts
         self.emit("step.failed", step_id, code=error.code, message=error.message)
@@ -81,8 +91,13 @@ class RunBook:
     def cancel_unfinished(self) -> None:
         for step_id, state in self.steps.items():
             if state.status not in TERMINAL:
-                state.status, state.finished_at = "cancelled", self.clock()
+                self._set_status(step_id, "cancelled")
+                state.finished_at = self.clock()
                 self.emit("step.cancelled", step_id)
+
+    def _set_status(self, step_id: str, status: StepStatus) -> None:
+        self.steps[step_id].status = status
+        self._context["steps"][step_id]["status"] = status
 
     def status_of(self, step_id: str) -> StepStatus:
         return self.steps[step_id].status
@@ -107,12 +122,7 @@ class RunBook:
     # -- the whole run ----------------------------------------------------------
     def context(self) -> dict[str, Any]:
         """What templates and `when` read (secrets excepted: only activities see them)."""
-        steps = {sid: {"status": st.status, **self.outputs.get(sid, {})} for sid, st in self.steps.items()}
-        return {
-            "trigger": self.run.trigger.model_dump(mode="json"),
-            "steps": steps,
-            "run": {"id": self.run.run_id, "workflow": self.run.workflow},
-        }
+        return self._context
 
     def close(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
         for signal in self.inbox:

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         RunResult,
         RunState,
     )
+    from interpreter.model import RetryPolicy as StepRetry
     from interpreter.model import Step
     from interpreter.names import EVENTS_QUERY, REQUEST_ACTIVITY, RESPONSE_UPDATE, SEARCH_ATTRIBUTES, STATE_QUERY
     from interpreter.names import REQUEST_HEARTBEAT_TIMEOUT, REVISION_ATTR, WORKFLOW_NAME_ATTR
@@ -169,7 +170,6 @@ class DispatchedRun:
         assert action is not None
         self._book.start(step_id)
         timeout = parse_duration(action.timeout)
-        retry = action.retry
         request = RequestInput(
             run_id=self._input.run_id,
             workflow=self._input.workflow,
@@ -179,23 +179,20 @@ class DispatchedRun:
             follow_redirects=action.follow_redirects,
             **render_request(action, self._book.context()),
         )
+        options: dict[str, Any] = {
+            "result_type": RequestOutput,
+            "activity_id": step_id,
+            "summary": step_id,
+            "start_to_close_timeout": timeout + _ACTIVITY_TIMEOUT_MARGIN,
+            "retry_policy": _retry_policy(action.retry),
+        }
         try:
-            output = await workflow.execute_activity(
-                REQUEST_ACTIVITY,
-                request,
-                result_type=RequestOutput,
-                activity_id=step_id,
-                summary=step_id,
-                start_to_close_timeout=timeout + _ACTIVITY_TIMEOUT_MARGIN,
-                heartbeat_timeout=REQUEST_HEARTBEAT_TIMEOUT,
-                retry_policy=RetryPolicy(
-                    initial_interval=parse_duration(retry.initial_interval),
-                    backoff_coefficient=retry.backoff,
-                    maximum_interval=parse_duration(retry.max_interval),
-                    maximum_attempts=retry.max_attempts,
-                    non_retryable_error_types=list(errors.NON_RETRYABLE),
-                ),
-            )
+            if action.local:  # opt-in: no task-queue round trip, at local activities' terms
+                output = await workflow.execute_local_activity(REQUEST_ACTIVITY, request, **options)
+            else:
+                output = await workflow.execute_activity(
+                    REQUEST_ACTIVITY, request, heartbeat_timeout=REQUEST_HEARTBEAT_TIMEOUT, **options
+                )
         except ActivityError as err:
             raise StepFailure(_activity_error(err, step_id), attempts=_attempts(err)) from None
         self._book.complete(step_id, attempts=output.attempt, response=output.response.model_dump(mode="json"))
@@ -312,6 +309,17 @@ class DispatchedRun:
     @workflow.query(name=EVENTS_QUERY)
     def events(self, after: int) -> EventsPage:
         return self._book.events_after(after)
+
+
+def _retry_policy(retry: StepRetry) -> RetryPolicy:
+    """The step's retry policy in Temporal's terms; failures a retry cannot mend stop it."""
+    return RetryPolicy(
+        initial_interval=parse_duration(retry.initial_interval),
+        backoff_coefficient=retry.backoff,
+        maximum_interval=parse_duration(retry.max_interval),
+        maximum_attempts=retry.max_attempts,
+        non_retryable_error_types=list(errors.NON_RETRYABLE),
+    )
 
 
 def _attempts(err: ActivityError) -> int | None:

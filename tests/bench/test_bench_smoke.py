@@ -52,7 +52,7 @@ async def test_every_variant_runs_and_reports(temporal_env: WorkflowEnvironment,
     assert result["parked"]["parked_runs"] == 20 and result["parked"]["worker_rss_parked_mb"] > 10
     assert result["parked"]["signal_to_next_step_ms"]["samples"] == 2
     assert result["planning"]["steps"] == 30 and result["planning"]["workflow_tasks"] >= 1
-    assert len(result["targets"]) == 7
+    assert len(result["targets"]) == 8
     written = write_json(result, tmp_path)
     assert json.loads(written.read_text())["series"]
     assert "targets:" in table(result)

@@ -127,3 +127,33 @@ async def test_connection_refused_is_a_transport_error(engine: Engine, upstream:
     error = state.steps["get"].error
     assert error is not None and error.code == "transport"
     assert state.steps["get"].attempts == 2
+
+
+async def test_local_request_steps_retry_and_answer_like_regular_ones(engine: Engine, upstream: Upstream) -> None:
+    engine.secrets.values["API"] = upstream.url
+    upstream.route("POST", "/quick", Reply(503, "busy", headers=[("Retry-After", "3600")]), Reply(200, {"n": 1}))
+    upstream.route("POST", "/next", Reply(200, {"n": 2}))
+    doc = """
+name: local-steps
+steps:
+  quick:
+    request:
+      method: POST
+      url: "{{ secrets.API }}/quick"
+      local: true
+      retry: {max_attempts: 3, initial_interval: 50ms, max_interval: 200ms}
+  next:
+    after: [quick]
+    request: {method: POST, url: "{{ secrets.API }}/next", local: true, body: "{{ steps.quick.response.body }}"}
+response: {body: "{{ steps.next.response.body }}"}
+"""
+    run = engine.run_input(doc)
+    answer = await engine.runs.start_and_wait_response(run, timeout=20)  # Retry-After capped by max_interval
+    assert answer is not None and answer.body == {"n": 2}
+    assert upstream.received("POST", "/next")[0].json() == {"n": 1}
+    keys = {r.headers["idempotency-key"] for r in upstream.received("POST", "/quick")}
+    assert keys == {f"{run.run_id}:quick"} and len(upstream.received("POST", "/quick")) == 2
+    state = await engine.finish(run.run_id)
+    assert state.steps["quick"].attempts == 2
+    history = [e async for e in engine.client.get_workflow_handle(run.run_id).fetch_history_events()]
+    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in history)

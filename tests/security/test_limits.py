@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -51,18 +52,19 @@ def test_too_many_steps_is_a_located_problem() -> None:
 
 
 async def test_trigger_body_over_1_mib_is_413(gateway: Gateway) -> None:
-    await gateway.deploy(HOLD)
+    name = f"hold-{uuid.uuid4().hex[:8]}"  # the dev server is shared: no other test's runs
+    await gateway.deploy(HOLD.replace("name: hold", f"name: {name}"))
     big = b'{"x": "' + b"a" * MAX_BODY_BYTES + b'"}'
-    answer = await gateway.http.post("/workflows/hold", content=big, headers={"Prefer": "respond-async"})
+    answer = await gateway.http.post(f"/workflows/{name}", content=big, headers={"Prefer": "respond-async"})
     assert answer.status_code == 413 and answer.json()["error"]["code"] == "body_too_large"
     # Sent without a Content-Length (chunked), the stream is cut at the limit all the same.
     async def chunks() -> Any:
         for _ in range(MAX_BODY_BYTES // 65536 + 2):
             yield b"a" * 65536
 
-    answer = await gateway.http.post("/workflows/hold", content=chunks(), headers={"Prefer": "respond-async"})
+    answer = await gateway.http.post(f"/workflows/{name}", content=chunks(), headers={"Prefer": "respond-async"})
     assert answer.status_code == 413
-    assert (await gateway.http.get("/api/runs?workflow=hold")).json() == []
+    assert (await gateway.http.get(f"/api/runs?workflow={name}")).json() == []
 
 
 async def test_signal_payload_over_256_kib_is_413_at_the_gateway(gateway: Gateway) -> None:

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback import LoopbackServer
+
 
 @dataclass
 class Received:
@@ -56,21 +58,14 @@ class Reply:
 Responder = Reply | Callable[[Received], Reply]
 
 
-class Upstream:
+class Upstream(LoopbackServer):
     """A loopback HTTP server; ``route()`` sets answers, ``requests`` records traffic."""
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Responder | list[Responder]] = {}
         self.requests: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class()))
 
     def route(self, method: str, path: str, *replies: Responder) -> None:
         """Answer ``method path`` with ``replies`` in turn (the last one repeats)."""
@@ -79,14 +74,6 @@ class Upstream:
     def received(self, method: str, path: str) -> list[Received]:
         with self._lock:
             return [r for r in self.requests if r.method == method.upper() and r.path == path]
-
-    def start(self) -> Upstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _answer(self, received: Received) -> Reply:
         with self._lock:

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from tests.loopback import LoopbackServer
+
 Behaviour = Literal["reset", "ok"]
 BODY = b'{"ok": true, "padding": "' + b"x" * 80 + b'"}'
 
@@ -33,29 +35,14 @@ class Seen:
         return None
 
 
-class ResettingUpstream:
+class ResettingUpstream(LoopbackServer):
     """A loopback server that answers each connection per ``script``."""
 
     def __init__(self, *script: Behaviour) -> None:
         self.script: list[Behaviour] = list(script) or ["reset"]
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> ResettingUpstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler_class()))
 
     def _next(self, head: str) -> Behaviour:
         with self._lock:

@@ -8,7 +8,6 @@ raw text, and must answer 400/413 in its own error format.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -18,6 +17,7 @@ from gateway.errors import ApiError
 from gateway.registry import Registry
 from gateway.settings import Settings
 from interpreter.client import RunClient
+from interpreter.json_values import JsonValueError, load_json_value
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 64  # deeper data would overflow recursive encoders further on (issue 6)
@@ -78,37 +78,9 @@ async def read_json_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> Any:
     if not raw.strip():
         return None
     try:
-        value = json.loads(raw, parse_constant=_not_json)
-        _check_depth(value)
-        # issue 6: a lone surrogate ("\ud800") or a number too big for a float (1e999) cannot travel on
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
-    except RecursionError:
-        raise ApiError(400, "invalid_json", f"the request body is nested deeper than {MAX_JSON_DEPTH} levels") from None
-    except UnicodeError:
-        raise ApiError(400, "invalid_json", "the request body is not UTF-8 text (or has an unpaired surrogate)") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400, "invalid_json", f"the request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", f"the request body is not valid JSON: {exc}") from None
-    return value
-
-
-def _check_depth(value: Any) -> None:
-    """Refuse data nested deeper than :data:`MAX_JSON_DEPTH` (without recursing itself)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise RecursionError
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-
-
-def _not_json(constant: str) -> Any:
-    """Python's json accepts NaN and Infinity; JSON (and the run's data) does not."""
-    raise ValueError(f"{constant} is not a JSON value")
+        return load_json_value(raw, max_depth=MAX_JSON_DEPTH)
+    except JsonValueError as error:
+        raise ApiError(400, "invalid_json", f"the request body {error}") from None
 
 
 async def read_text_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
+
+from interpreter.json_values import JsonValueError, load_json_value
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
@@ -40,39 +41,6 @@ def decode_payload(text: str, param: str, *, max_bytes: int, max_depth: int) -> 
             f"{param} decodes to {len(raw)} bytes, over the limit of {max_bytes} bytes"
         )
     try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PayloadError(f"{param} does not decode to UTF-8 text") from None
-    try:
-        value = json.loads(decoded, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
-        raise PayloadError(f"{param} is not valid JSON: {_reason(error)}") from None
-    if _depth(value) > max_depth:
-        raise PayloadError(f"{param} is nested deeper than {max_depth} levels")
-    try:  # "\ud800" escapes decode to lone surrogates that no payload converter can encode
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise PayloadError(f"{param} holds a string that is not valid Unicode") from None
-    return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "nested too deeply"
-    return str(error).splitlines()[0][:200]
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of decoded JSON, without recursion (the value may be deep)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+        return load_json_value(raw, max_depth=max_depth)
+    except JsonValueError as error:
+        raise PayloadError(f"{param} {error}") from None

@@ -162,7 +162,7 @@ class HttpActivities:
             raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
         result = HttpResponse(
             status=response.status_code,
-            headers=_redact({k.lower(): v for k, v in _joined(response.headers.multi_items()).items()}, secret_values),
+            headers=_redact(_joined(response.headers.multi_items()), secret_values),
             body=_redact(_parse_body(content, response.headers.get("content-type", "")), secret_values),
         )
         self._raise_for_status(result, where, response.headers.get("retry-after"))

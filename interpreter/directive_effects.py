@@ -4,7 +4,8 @@ The activity has already parsed the headers (:mod:`interpreter.directives`); thi
 module decides, deterministically and in header order, what each one does to the run:
 
 * a kind the step does not list under ``directives`` → ``directive.skipped``;
-* a malformed or over-limit one, or one whose target is missing → ``directive.rejected``
+* a malformed or over-limit one (incl. the run's spawn/cancel/signal budget), or one
+  whose target is missing → ``directive.rejected``
   with the reason (the step has completed already and the run goes on);
 * ``log`` → a ``log`` event; ``delay`` → a pause the caller sleeps before releasing the
   step's dependents; ``spawn`` → a detached child run; ``cancel`` / ``signal`` → that
@@ -25,6 +26,7 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    import interpreter.limits as limits  # `from interpreter import limits` would load a sandbox copy
     from activities.catalog import (
         RESOLVE_WORKFLOW_ACTIVITY,
         RUN_IS_OPEN_ACTIVITY,
@@ -75,6 +77,7 @@ class DirectiveEffects:
     def __init__(self, run: RunInput, book: RunBook) -> None:
         self._run = run
         self._book = book
+        self._budget = limits.DirectiveBudget()  # spawns/cancels/signals this run may still send
 
     async def apply(self, step_id: str, accepted: Sequence[str], parsed: Sequence[ParsedDirective]) -> timedelta | None:
         """Apply ``parsed`` in order; returns the pause before the step's dependents, if any.
@@ -91,6 +94,8 @@ class DirectiveEffects:
             try:
                 if entry.directive is None:
                     raise _Rejected(entry.error or "malformed directive")
+                if (over_budget := self._budget.take(entry.kind)) is not None:
+                    raise _Rejected(over_budget)
                 pause = await self._apply_one(step_id, entry.directive)
             except _Rejected as rejected:
                 self._book.emit("directive.rejected", step_id, **seen, reason=str(rejected))

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     # would load a sandbox copy (importlib bypasses the sandbox's import hook for it).
     import interpreter.limits as limits
     from interpreter.directive_effects import DirectiveEffects
-    from interpreter.directives import ParsedDirective
     from interpreter.durations import parse_duration
     from interpreter.expressions import parse_expression, render_value, to_text, truthy
     from interpreter.messages import (
@@ -69,7 +68,6 @@ class DispatchedRun:
         self._response: PublishedResponse | None = None
         self._directives = DirectiveEffects(input, self._book)
         self._signals_kept = 0  # signals accepted into the inbox (interpreter.limits caps them)
-        self._directive_budget = limits.DirectiveBudget()
 
     # -- the run ----------------------------------------------------------------
     @workflow.run
@@ -200,16 +198,7 @@ class DispatchedRun:
 
     async def _apply_directives(self, step_id: str, step: Step, output: RequestOutput) -> timedelta | None:
         """Apply the step's accepted response-header directives; returns a delay for its dependents."""
-        return await self._directives.apply(step_id, step.directives, self._within_budget(step, output))
-
-    def _within_budget(self, step: Step, output: RequestOutput) -> list[ParsedDirective]:
-        """Accepted spawn/cancel/signal directives past the run's budget are
-        handed on as malformed, so they are recorded as ``directive.rejected``."""
-        kept = []
-        for entry in output.directives:
-            reason = self._directive_budget.take(entry.kind) if entry.directive and entry.kind in step.directives else None
-            kept.append(entry if reason is None else entry.model_copy(update={"directive": None, "error": reason}))
-        return kept
+        return await self._directives.apply(step_id, step.directives, output.directives)
 
     async def _wait(self, step_id: str, step: Step) -> None:
         action = step.wait
@@ -253,25 +242,24 @@ class DispatchedRun:
             body = parse_expression(action.body_from).evaluate(context)
         else:
             body = render_value(action.body, context)
-        headers = {name: to_text(render_value(value, context)) for name, value in action.headers.items()}
+        headers = _answer_headers(action.headers, context)
         self._publish(PublishedResponse(status=action.status, content_type=action.content_type, headers=headers, body=body, source=step_id))
         self._book.complete(step_id, body=body)
 
     # -- the synchronous answer -------------------------------------------------
     def _publish(self, response: PublishedResponse) -> None:
         """First response wins; later ones are recorded as dropped."""
-        if self._response is None:
-            self._response = response
-            self._book.emit("respond.published", response.source if response.source in self._steps else None, status=response.status, source=response.source)
-        else:
-            self._book.emit("respond.dropped", response.source if response.source in self._steps else None, status=response.status, source=response.source)
+        event = "respond.published" if self._response is None else "respond.dropped"
+        self._response = self._response or response
+        step = response.source if response.source in self._steps else None
+        self._book.emit(event, step, status=response.status, source=response.source)
 
     def _publish_final_response(self) -> None:
         block = self._input.document.response
         if block is not None:
             context = self._book.context()
-            headers = {name: to_text(render_value(value, context)) for name, value in block.headers.items()}
             body = render_value(block.body, context)
+            headers = _answer_headers(block.headers, context)
             self._publish(PublishedResponse(status=block.status, content_type=block.content_type, headers=headers, body=body, source="response"))
         elif self._response is None:
             self._publish(PublishedResponse(body={"run_id": self._input.run_id, "status": "completed"}, source="default"))
@@ -309,6 +297,11 @@ class DispatchedRun:
     @workflow.query(name=EVENTS_QUERY)
     def events(self, after: int) -> EventsPage:
         return self._book.events_after(after)
+
+
+def _answer_headers(headers: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
+    """A respond step's or the response block's headers, rendered to text."""
+    return {name: to_text(render_value(value, context)) for name, value in headers.items()}
 
 
 def _retry_policy(retry: StepRetry) -> RetryPolicy:

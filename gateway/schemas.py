@@ -11,8 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from interpreter.messages import RunStatus
-
 
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["run_not_found"])

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 from gateway.cli.client import GatewayClient
-from gateway.cli.errors import CliError
 from gateway.cli.events import as_event_list, follow_events, format_event
 from gateway.cli.inputs import parse_data
 from gateway.cli.output import cell, print_body, print_json, print_table

@@ -27,7 +27,6 @@ from interpreter.expressions.ast import (
     Logical,
     Node,
     Not,
-    Path,
     PathRef,
 )
 from interpreter.expressions.errors import ExpressionError

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,13 @@ from typing import Any
 import pytest
 import yaml
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from activities.catalog import CatalogActivities, MemoryCatalog
-from activities.http import HttpActivities
-from activities.network import NetworkPolicy
-from activities.secrets import MemorySecretStore
-from interpreter.client import RunClient
-from interpreter.messages import Event, RunInput
+from activities.catalog import MemoryCatalog
+from interpreter.messages import Event
 from interpreter.model import Document
 from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
-from interpreter.workflow import DispatchedRun
 from tests.upstream import Received, Reply, Upstream
-from tests.workflow.engine import Engine
+from tests.workflow.engine import Engine, running_engine
 
 SEED = (Path(__file__).parents[2] / "examples" / "response-header-directives.yaml").read_text()
 SEED_SERVICES = ("ORDER_SERVICE", "PAYMENT_GATEWAY", "FRAUD_SERVICE")
@@ -55,26 +48,14 @@ def doc(text: str) -> Document:
 
 @pytest.fixture
 async def engine(client: Client, upstream: Upstream) -> AsyncIterator[Engine]:
-    """A worker with the request and catalog activities; fulfill-order and hold registered."""
-    task_queue = f"test-{uuid.uuid4()}"
-    store = MemorySecretStore({"WAREHOUSE_URL": upstream.url, "API": upstream.url})
+    """The production worker (create_worker) with fulfill-order and hold in its catalog."""
+    values = {"WAREHOUSE_URL": upstream.url, "API": upstream.url}
     for service in SEED_SERVICES:
-        store.values[f"{service}_URL"] = upstream.url
-        store.values[f"{service}_TOKEN"] = f"tok-{service.lower()}"
+        values[f"{service}_URL"] = upstream.url
+        values[f"{service}_TOKEN"] = f"tok-{service.lower()}"
     catalog = MemoryCatalog([doc(FULFILL_ORDER), doc(HOLD)])
-    http = HttpActivities(secrets=store, network=NetworkPolicy.from_allow_hosts(["127.0.0.1"]))  # loopback upstream
-    lookups = CatalogActivities(catalog)
-    worker = Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[DispatchedRun],
-        activities=[http.request, lookups.resolve_workflow, lookups.run_is_open],
-    )
-    try:
-        async with worker:
-            yield Engine(client=client, runs=RunClient(client, task_queue=task_queue), secrets=store, task_queue=task_queue)
-    finally:
-        await http.aclose()
+    async with running_engine(client, values, catalog) as running:
+        yield running
 
 
 async def start_hold(engine: Engine, run_id: str | None = None) -> str:

@@ -50,6 +50,7 @@ def build_worker(client: Client, settings: Settings, registry: Registry) -> Work
         task_queue=settings.task_queue,
         secrets=RegistrySecretStore(registry),
         catalog=RegistryWorkflowCatalog(registry),
+        max_body_bytes=settings.max_response_bytes,
         allow_hosts=settings.allow_hosts,
     )
 

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="DISPATCHED_ALLOW_HOSTS"
     )
+    max_response_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        validation_alias="DISPATCHED_MAX_RESPONSE_BYTES",
+        description="the largest upstream response body a request step accepts (SPEC §1: default 1 MiB)",
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias="DISPATCHED_SECRET_KEY",

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 
+from gateway.processes import build_worker
 from gateway.settings import Settings
 
 ALL = [
     "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DISPATCHED_TASK_QUEUE", "DISPATCHED_DATABASE",
     "DISPATCHED_PORT", "DISPATCHED_TOKEN", "DISPATCHED_URL", "DISPATCHED_ALLOW_HOSTS",
-    "DISPATCHED_SECRET_KEY", "DISPATCHED_DATA_DIR", "DISPATCHED_HOST",
+    "DISPATCHED_SECRET_KEY", "DISPATCHED_DATA_DIR", "DISPATCHED_HOST", "DISPATCHED_MAX_RESPONSE_BYTES",
 ]
 
 
@@ -53,3 +55,12 @@ def test_empty_token_means_none_and_code_can_pass_fields(env: pytest.MonkeyPatch
     env.setenv("DISPATCHED_TOKEN", "")
     assert Settings().token is None
     assert Settings(port=5000, allow_hosts=["a"]).port == 5000
+
+
+async def test_response_body_cap_is_configured_and_reaches_the_worker(env: pytest.MonkeyPatch, client: Client) -> None:
+    assert Settings().max_response_bytes == 1024 * 1024
+    env.setenv("DISPATCHED_MAX_RESPONSE_BYTES", "4096")
+    settings = Settings()
+    assert settings.max_response_bytes == 4096
+    worker = build_worker(client, settings, registry=None)  # type: ignore[arg-type]  # adapters only keep it
+    assert worker.http.max_body_bytes == 4096

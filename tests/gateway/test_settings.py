@@ -63,4 +63,5 @@ async def test_response_body_cap_is_configured_and_reaches_the_worker(env: pytes
     settings = Settings()
     assert settings.max_response_bytes == 4096
     worker = build_worker(client, settings, registry=None)  # type: ignore[arg-type]  # adapters only keep it
-    assert worker.http.max_body_bytes == 4096
+    async with worker:  # started and shut down, so nothing it spawned outlives the test
+        assert worker.http.max_body_bytes == 4096

@@ -2,9 +2,13 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY contract ./contract
 COPY interpreter ./interpreter
 COPY activities ./activities
+COPY registry ./registry
+COPY runtime ./runtime
 COPY gateway ./gateway
+COPY cli ./cli
 RUN pip install --no-cache-dir .
 RUN useradd --create-home dispatched
 USER dispatched

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install dev test test-faults bench clean
+.PHONY: install dev check test test-faults bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ install: $(VENV)/.installed
 dev: install
 	$(BIN)/dispatched dev
 
+# Lint (ruff: style and import order) and types (mypy, strict for the packages).
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 # The slow fault-injection tests (marker `faults`) run in `make test-faults`; CI runs both.
-test: install
+test: check
 	scripts/ensure-postgres
 	$(BIN)/python -m pytest -m "not faults"
 

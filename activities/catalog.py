@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from interpreter.model import Document
-
-RESOLVE_WORKFLOW_ACTIVITY = "dispatched.resolve_workflow"
-RUN_IS_OPEN_ACTIVITY = "dispatched.run_is_open"
+from contract.document import Document
+from contract.messages import ResolvedWorkflow, RunLookup, RunOpen, WorkflowLookup
+from contract.names import RESOLVE_WORKFLOW_ACTIVITY, RUN_IS_OPEN_ACTIVITY
 
 
 class WorkflowCatalog(Protocol):
@@ -30,33 +28,6 @@ class WorkflowCatalog(Protocol):
     async def current(self, name: str) -> tuple[Document, int] | None:
         """The current document and revision of ``name``, or None when it isn't registered."""
         ...
-
-
-class WorkflowLookup(BaseModel):
-    """Input of the resolve activity. ``project`` is carried for the projects work;
-    until projects exist every workflow lives in the one default project."""
-
-    name: str
-    project: str = "default"
-
-
-class ResolvedWorkflow(BaseModel):
-    """Output of the resolve activity: the document and revision, or neither when unknown."""
-
-    document: Document | None = None
-    revision: int | None = None
-
-
-class RunLookup(BaseModel):
-    """Input of the run look-up: the run id (the Temporal workflow id)."""
-
-    run_id: str
-
-
-class RunOpen(BaseModel):
-    """Output of the run look-up: false when the run does not exist or has closed."""
-
-    open: bool
 
 
 class MemoryCatalog:

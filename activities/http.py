@@ -21,20 +21,21 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.directives import parse_directive_headers
 from activities.network import BLOCKED_ADDRESS, TOO_MANY_REDIRECTS, BlockedAddress, NetworkPolicy, guarded_client
 from activities.secrets import SecretStore
-from interpreter import errors
-from interpreter.directives import parse_directive_headers
-from interpreter.messages import HttpResponse, RequestInput, RequestOutput, SecretRef, SecretSlot
-from interpreter.names import REQUEST_ACTIVITY
+from contract import errors
+from contract.bodies import BodyTooLarge, read_capped
+from contract.headers import has_control_character, is_json, join_repeated
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+from contract.messages import HttpResponse, RequestInput, RequestOutput, SecretRef, SecretSlot
+from contract.names import REQUEST_ACTIVITY
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 RETRYABLE_STATUS = frozenset({408, 429})
 MASK = "***"
-HEARTBEAT_EVERY = timedelta(seconds=1)  # well inside interpreter.names.REQUEST_HEARTBEAT_TIMEOUT
+HEARTBEAT_EVERY = timedelta(seconds=1)  # well inside contract.names.REQUEST_HEARTBEAT_TIMEOUT
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed in a value
 
 
 def _fail(code: str, message: str, *, retryable: bool, retry_after: float | None = None) -> ApplicationError:
@@ -71,8 +72,7 @@ def _redact(value: Any, secrets: Iterable[str]) -> Any:
 
 def _parse_body(content: bytes, content_type: str) -> Any:
     text = content.decode("utf-8", errors="replace")
-    media = content_type.split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
+    if is_json(content_type):
         try:
             return json.loads(text) if text.strip() else None
         except ValueError:
@@ -86,7 +86,7 @@ def _check_header(name: str, value: str) -> None:
             raise _fail(errors.INVALID_REQUEST, f"header {name!r}: CR, LF or NUL in the {what}", retryable=False)
     if not _HEADER_NAME.fullmatch(name):
         raise _fail(errors.INVALID_REQUEST, f"header {name!r}: not a valid header name", retryable=False)
-    if _CONTROL.search(value):
+    if has_control_character(value):
         raise _fail(errors.INVALID_REQUEST, f"header {name!r}: a control character in the value", retryable=False)
     if not value.isascii():
         raise _fail(errors.INVALID_REQUEST, f"header {name!r}: the value is not ASCII (percent-encode it)", retryable=False)
@@ -102,7 +102,7 @@ class HttpActivities:
         *,
         secrets: SecretStore,
         client: httpx.AsyncClient | None = None,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         network: NetworkPolicy | None = None,
     ) -> None:
         """``network`` says what steps may reach (default: public addresses only, see
@@ -154,7 +154,8 @@ class HttpActivities:
             shown = not any(exc.host in value or value in exc.host for value in secret_values)
             raise _fail(BLOCKED_ADDRESS, f"{where}: {exc.describe(show_host=shown)}", retryable=False) from None
         except httpx.TooManyRedirects:
-            raise _fail(TOO_MANY_REDIRECTS, f"{where}: more than {self.client.max_redirects} redirects", retryable=False) from None
+            too_many = f"{where}: more than {self.client.max_redirects} redirects"
+            raise _fail(TOO_MANY_REDIRECTS, too_many, retryable=False) from None
         except httpx.TimeoutException:
             raise _fail(errors.STEP_TIMEOUT, f"{where}: no answer within {input.timeout_seconds:g}s", retryable=True) from None
         except httpx.HTTPError as exc:
@@ -162,7 +163,7 @@ class HttpActivities:
             raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
         result = HttpResponse(
             status=response.status_code,
-            headers=_redact(_joined(response.headers.multi_items()), secret_values),
+            headers=_redact(join_repeated(response.headers.multi_items()), secret_values),
             body=_redact(_parse_body(content, response.headers.get("content-type", "")), secret_values),
         )
         self._raise_for_status(result, where, response.headers.get("retry-after"))
@@ -212,18 +213,14 @@ class HttpActivities:
             raise _fail(errors.INVALID_REQUEST, f"invalid request: {type(exc).__name__}", retryable=False) from None
 
     async def _read_capped(self, response: httpx.Response, where: str) -> bytes:
+        """The response body, or a non-retryable failure past ``max_body_bytes``: the
+        upstream would only send the same body again."""
         declared = response.headers.get("content-length")
-        too_large = f"{where}: response body over the {self.max_body_bytes} byte limit"
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _fail(errors.RESPONSE_TOO_LARGE, too_large, retryable=False)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _fail(errors.RESPONSE_TOO_LARGE, too_large, retryable=False)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped(response.aiter_bytes(), limit=self.max_body_bytes, declared=declared)
+        except BodyTooLarge:
+            too_large = f"{where}: response body over the {self.max_body_bytes} byte limit"
+            raise _fail(errors.RESPONSE_TOO_LARGE, too_large, retryable=False) from None
 
     @staticmethod
     def _raise_for_status(result: HttpResponse, where: str, retry_after: str | None) -> None:
@@ -284,18 +281,11 @@ def _redactable(values: Iterable[str]) -> list[str]:
         found.add(value)
         parts = urlsplit(value)
         if parts.scheme in ("http", "https") and parts.netloc:
-            found.update(p for p in (parts.path.rstrip("/"), parts.query, parts.username or "", parts.password or "") if p and p != "/")
+            pieces = (parts.path.rstrip("/"), parts.query, parts.username or "", parts.password or "")
+            found.update(p for p in pieces if p and p != "/")
     return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
 
 
 def _masked(slot: SecretSlot) -> str:
     return "".join(MASK if isinstance(p, SecretRef) else p for p in slot.parts)
 
-
-def _joined(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Repeated response headers joined with ', ' as HTTP allows."""
-    joined: dict[str, str] = {}
-    for name, value in items:
-        key = name.lower()
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    return joined

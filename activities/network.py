@@ -34,9 +34,10 @@ from typing import Any
 import httpcore
 import httpx
 
+from contract.limits import MAX_REDIRECTS
+
 BLOCKED_ADDRESS = "blocked_address"
 TOO_MANY_REDIRECTS = "too_many_redirects"
-MAX_REDIRECTS = 5
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Temporal's dev-server defaults: gRPC frontend, its HTTP API, and the Web UI.
 TEMPORAL_PORTS = frozenset({7233, 7243, 8233})
@@ -212,7 +213,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await asyncio.wait_for(self.policy.resolve(host, port), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise httpcore.ConnectTimeout("name resolution timed out") from None
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"name resolution failed: {exc.strerror}") from None

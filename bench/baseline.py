@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
@@ -77,8 +77,8 @@ class HandwrittenWorkflow:
     async def _call(self, call: CallInput, local: bool) -> CallOutput:
         options: dict[str, Any] = {"result_type": CallOutput, "start_to_close_timeout": timedelta(seconds=35)}
         if local:
-            return await workflow.execute_local_activity(CALL_ACTIVITY, call, **options)
-        return await workflow.execute_activity(CALL_ACTIVITY, call, **options)
+            return cast(CallOutput, await workflow.execute_local_activity(CALL_ACTIVITY, call, **options))
+        return cast(CallOutput, await workflow.execute_activity(CALL_ACTIVITY, call, **options))
 
     @workflow.signal(dynamic=True)
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:

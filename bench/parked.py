@@ -16,8 +16,8 @@ from temporalio.client import Client
 from bench.stats import percentile
 from bench.variants import run_input
 from bench.workloads import WAIT_SIGNAL, Workload
+from contract.messages import RunResult
 from interpreter.client import RunClient
-from interpreter.messages import RunResult
 
 START_CONCURRENCY = 32
 

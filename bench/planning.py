@@ -21,10 +21,10 @@ from temporalio.worker import Replayer
 
 from bench.variants import run_input
 from bench.workloads import large_document
+from contract.messages import RunResult
 from interpreter.client import RunClient
 from interpreter.graph import plan_graph
 from interpreter.loader import load_document
-from interpreter.messages import RunResult
 from interpreter.workflow import DispatchedRun
 
 

@@ -69,7 +69,7 @@ def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subpro
         "DISPATCHED_TOKEN": BENCH_TOKEN,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,
+        [sys.executable, "-m", "cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def table(result: dict[str, Any]) -> str:
 def write_json(result: dict[str, Any], directory: Path = RESULTS) -> Path:
     """``results/<UTC timestamp>.json``; NaN becomes null so any JSON reader takes it."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = directory / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(_clean(result), indent=2) + "\n")
     return path
 

@@ -1,7 +1,7 @@
 """The one Temporal dev server of a bench run, started as the tests start theirs.
 
 ``DYNAMIC_CONFIG`` is what the bench passes with ``--dynamic-config-value``: the same
-settings `dispatched dev` and the tests use (``gateway.temporal_server``, which says why).
+settings `dispatched dev` and the tests use (``cli.dev.temporal_server``, which says why).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import DEV_SERVER_DYNAMIC_CONFIG, temporal_binary
-from interpreter.names import SEARCH_ATTRIBUTES
+from cli.dev.temporal_server import DEV_SERVER_DYNAMIC_CONFIG, temporal_binary
+from interpreter.search_attributes import SEARCH_ATTRIBUTES
 
 DYNAMIC_CONFIG: Mapping[str, str] = DEV_SERVER_DYNAMIC_CONFIG
 

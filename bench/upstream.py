@@ -39,7 +39,7 @@ def _handler(delay: float) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler

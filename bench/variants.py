@@ -18,9 +18,9 @@ from temporalio.client import Client
 
 from bench.baseline import WORKFLOW_NAME, HandwrittenInput
 from bench.workloads import WAIT_SIGNAL, Workload, document_data
+from contract.document import Document
+from contract.messages import RunInput, RunResult, TriggerData
 from interpreter.client import RunClient
-from interpreter.messages import RunInput, RunResult, TriggerData
-from interpreter.model import Document
 
 RunOnce = Callable[[], Awaitable[float | None]]
 # How long a wait run is given to park before it is signalled (not measured).

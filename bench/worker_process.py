@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from activities.secrets import MemorySecretStore
 from bench.baseline import HandwrittenWorkflow, HttpCaller
 from bench.upstream import exit_with_parent
-from interpreter.worker import create_worker
+from runtime.worker import create_worker
 
 
 def build(client: Client, task_queue: str, kind: str, tuning: dict[str, Any]) -> tuple[Worker, HttpCaller | None]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.baseline import stages_for
-from interpreter.model import Document
+from contract.document import Document
 
 WAIT_SIGNAL = "go"
 
@@ -58,7 +58,7 @@ def document_data(workload: Workload, url: str, *, local: bool = False) -> dict[
         steps["join"] = {"after": fan, "request": _request(url, fan[-1], local)}
         last = "join"
     else:
-        previous = None
+        previous: str | None = None
         if workload.kind == "wait":
             steps["w"] = {"wait": {"signal": WAIT_SIGNAL, "timeout": "1h"}}
             previous = "w"
@@ -69,7 +69,7 @@ def document_data(workload: Workload, url: str, *, local: bool = False) -> dict[
                 step["after"] = [previous]
             steps[sid] = step
             previous = sid
-        last = previous
+        last = previous or ""
     return {"name": name, "version": 1, "steps": steps, "response": {"status": 200, "body": f"{{{{ steps.{last}.response.body }}}}"}}
 
 

@@ -12,20 +12,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from gateway.errors import install_error_handlers
-from gateway.registry import Registry
 from gateway.routers import health, runs, secrets, triggers, workflows
-from gateway.settings import Settings
 from interpreter.client import RunClient
-
-
-async def connect_temporal(settings: Settings) -> Client:
-    """A Temporal client with the pydantic data converter every Dispatched process uses."""
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
-    )
+from interpreter.revisions import CompiledRevisions
+from registry import Registry
+from runtime.settings import Settings
+from runtime.temporal import connect_temporal
 
 
 def create_app(settings: Settings, *, temporal_client: Client | None = None) -> FastAPI:
@@ -39,6 +33,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             app.state.settings = settings
             app.state.registry = registry
             app.state.run_client = RunClient(client, task_queue=settings.task_queue)
+            app.state.compiled_revisions = CompiledRevisions()
             yield
         finally:
             await registry.close()

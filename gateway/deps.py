@@ -13,14 +13,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from contract.bodies import BodyTooLarge, read_capped
+from contract.json_values import JsonValueError, load_json_value
+from contract.limits import MAX_JSON_DEPTH, MAX_REQUEST_BODY_BYTES
 from gateway.errors import ApiError
-from gateway.registry import Registry
-from gateway.settings import Settings
 from interpreter.client import RunClient
-from interpreter.json_values import JsonValueError, load_json_value
+from interpreter.revisions import CompiledRevisions
+from registry import Registry
+from runtime.settings import Settings
 
-MAX_BODY_BYTES = 1024 * 1024
-MAX_JSON_DEPTH = 64  # deeper data would overflow recursive encoders further on (issue 6)
 SESSION_HEADER = "Dispatched-Session"
 
 _session_scheme = APIKeyHeader(
@@ -40,9 +41,14 @@ def get_run_client(request: Request) -> RunClient:
     return request.app.state.run_client  # type: ignore[no-any-return]
 
 
+def get_compiled_revisions(request: Request) -> CompiledRevisions:
+    return request.app.state.compiled_revisions  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 RunClientDep = Annotated[RunClient, Depends(get_run_client)]
+CompiledRevisionsDep = Annotated[CompiledRevisions, Depends(get_compiled_revisions)]
 
 
 async def require_session(
@@ -54,23 +60,15 @@ async def require_session(
 
 
 async def read_raw_body(request: Request) -> bytes:
-    """The request body, refusing (413) anything over :data:`MAX_BODY_BYTES` without
-    reading it all: the declared Content-Length first, then the bytes actually sent."""
+    """The request body, refusing (413) anything over
+    :data:`~contract.limits.MAX_REQUEST_BODY_BYTES` without reading it all
+    (:func:`contract.bodies.read_capped`)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> ApiError:
-    return ApiError(413, "body_too_large", f"the request body is over the {MAX_BODY_BYTES // 1024} KiB limit")
+    try:
+        return await read_capped(request.stream(), limit=MAX_REQUEST_BODY_BYTES, declared=declared)
+    except BodyTooLarge:
+        limit_kib = MAX_REQUEST_BODY_BYTES // 1024
+        raise ApiError(413, "body_too_large", f"the request body is over the {limit_kib} KiB limit") from None
 
 
 async def read_json_body(raw: Annotated[bytes, Depends(read_raw_body)]) -> Any:

@@ -19,6 +19,7 @@ and those raised further down, mapped here:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -27,15 +28,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.registry.errors import (
+from contract.errors import RunClosed, RunFailed, RunNotFound
+from contract.problems import DocumentInvalid
+from registry.errors import (
     IdempotencyMismatch,
     InvalidSecretName,
     SecretKeyError,
     SecretNotFound,
     WorkflowNotFound,
 )
-from interpreter.errors import RunClosed, RunFailed, RunNotFound
-from interpreter.problems import DocumentInvalid
 
 log = logging.getLogger("dispatched.gateway")
 
@@ -62,7 +63,7 @@ _MAPPED: tuple[tuple[type[Exception], int, str], ...] = (
 )
 
 
-def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+def error_response(status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None,
                    **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
 

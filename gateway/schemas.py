@@ -1,7 +1,7 @@
 """Response models of the HTTP API: what each route answers, as OpenAPI shows it.
 
-Runs reuse the engine's own models (:class:`~interpreter.messages.RunState`,
-:class:`~interpreter.messages.Event`), so the API cannot drift from the engine.
+Runs reuse the engine's own models (:class:`~contract.messages.RunState`,
+:class:`~contract.messages.Event`), so the API cannot drift from the engine.
 """
 
 from __future__ import annotations

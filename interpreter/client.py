@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -28,18 +28,17 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from interpreter.errors import STEP_FAILED, RunClosed, RunFailed, RunNotFound
-from interpreter.messages import ErrorInfo, EventsPage, PublishedResponse, RunInput, RunResult, RunState, RunStatus
-from interpreter.names import (
+from contract.errors import STEP_FAILED, RunClosed, RunFailed, RunNotFound
+from contract.identifiers import RUN_ID_ENTROPY_HEX, mint_run_id
+from contract.messages import ErrorInfo, EventsPage, PublishedResponse, RunInput, RunResult, RunState, RunStatus
+from contract.names import (
     DEFAULT_TASK_QUEUE,
     EVENTS_QUERY,
     RESPONSE_UPDATE,
-    REVISION_ATTR,
-    RUN_ID_PREFIX,
     STATE_QUERY,
-    WORKFLOW_NAME_ATTR,
     WORKFLOW_TYPE,
 )
+from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 _STATUS: dict[WorkflowExecutionStatus, RunStatus] = {
     WorkflowExecutionStatus.RUNNING: "running",
@@ -83,7 +82,7 @@ class RunClient:
 
     @staticmethod
     def new_run_id() -> str:
-        return RUN_ID_PREFIX + secrets.token_hex(13)
+        return mint_run_id(secrets.token_hex(RUN_ID_ENTROPY_HEX // 2))
 
     def _start_options(self, run: RunInput) -> dict[str, Any]:
         return {
@@ -113,10 +112,12 @@ class RunClient:
         Returns None when no answer came within ``timeout`` seconds (the run goes on);
         raises :class:`RunFailed` when the run failed before answering.
         """
-        operation = WithStartWorkflowOperation(WORKFLOW_TYPE, run, result_type=RunResult, **self._start_options(run))
+        operation: WithStartWorkflowOperation[Any, RunResult] = WithStartWorkflowOperation(
+            WORKFLOW_TYPE, run, result_type=RunResult, **self._start_options(run)
+        )
         try:
             return await asyncio.wait_for(self._update_with_start(run.run_id, operation), timeout)
-        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             _collect_start_outcome(operation)
             await self.start(run)  # the start may not have reached the server before the deadline
             return None
@@ -131,7 +132,7 @@ class RunClient:
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                 result_type=PublishedResponse,
             )
-            return await handle.result()
+            return cast(PublishedResponse, await handle.result())
         except WorkflowUpdateFailedError as err:
             raise _failure(run_id, err) from None
 
@@ -146,7 +147,7 @@ class RunClient:
             return await asyncio.wait_for(
                 handle.execute_update(RESPONSE_UPDATE, result_type=PublishedResponse), timeout
             )
-        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             return None
         except WorkflowUpdateFailedError as err:
             raise _failure(run_id, err) from None
@@ -180,16 +181,16 @@ class RunClient:
         handle = self.client.get_workflow_handle(run_id, result_type=RunResult)
         description = await self._describe(handle)
         if description.status == WorkflowExecutionStatus.COMPLETED:
-            return (await handle.result()).state
+            return cast(RunResult, await handle.result()).state
         try:
-            return await handle.query(STATE_QUERY, result_type=RunState, rpc_timeout=_QUERY_TIMEOUT)
+            return cast(RunState, await handle.query(STATE_QUERY, result_type=RunState, rpc_timeout=_QUERY_TIMEOUT))
         except RPCError:
             return self._state_from_description(run_id, description)
 
     async def events(self, run_id: str, *, after: int = 0) -> EventsPage:
         handle = self.client.get_workflow_handle(run_id)
         try:
-            return await handle.query(EVENTS_QUERY, after, result_type=EventsPage, rpc_timeout=_QUERY_TIMEOUT)
+            return cast(EventsPage, await handle.query(EVENTS_QUERY, after, result_type=EventsPage, rpc_timeout=_QUERY_TIMEOUT))
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise RunNotFound(run_id) from None

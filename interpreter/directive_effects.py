@@ -1,6 +1,6 @@
 """Apply a request step's response-header directives inside the workflow (SPEC §2).
 
-The activity has already parsed the headers (:mod:`interpreter.directives`); this
+The activity has already parsed the headers (:mod:`activities.directives`); this
 module decides, deterministically and in header order, what each one does to the run:
 
 * a kind the step does not list under ``directives`` → ``directive.skipped``;
@@ -19,23 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    import interpreter.limits as limits  # `from interpreter import limits` would load a sandbox copy
-    from activities.catalog import (
-        RESOLVE_WORKFLOW_ACTIVITY,
-        RUN_IS_OPEN_ACTIVITY,
-        ResolvedWorkflow,
-        RunLookup,
-        RunOpen,
-        WorkflowLookup,
-    )
-    from interpreter.directives import (
+    import contract.limits as limits  # `from contract import limits` would load a sandbox copy
+    from contract.directives import (
         CancelDirective,
         DelayDirective,
         Directive,
@@ -44,13 +36,14 @@ with workflow.unsafe.imports_passed_through():
         SignalDirective,
         SpawnDirective,
     )
-    from interpreter.messages import RunInput, TriggerData
-    from interpreter.model import DIRECTIVE_KINDS
-    from interpreter.names import REVISION_ATTR, RUN_ID_PREFIX, WORKFLOW_NAME_ATTR, WORKFLOW_TYPE
+    from contract.document import DIRECTIVE_KINDS
+    from contract.identifiers import mint_run_id
+    from contract.messages import ResolvedWorkflow, RunInput, RunLookup, RunOpen, TriggerData, WorkflowLookup
+    from contract.names import DEFAULT_PROJECT, RESOLVE_WORKFLOW_ACTIVITY, RUN_ID_PREFIX, RUN_IS_OPEN_ACTIVITY, WORKFLOW_TYPE
     from interpreter.run_book import RunBook
+    from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 _Answer = TypeVar("_Answer")
-DEFAULT_PROJECT = "default"
 _LOOKUP_TIMEOUT = timedelta(seconds=10)
 _LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
 
@@ -124,7 +117,7 @@ class DirectiveEffects:
         document, revision = resolved.document, resolved.revision
         if document is None or revision is None:
             raise _Rejected(f"unknown workflow {directive.workflow!r}: it is not registered")
-        child_id = RUN_ID_PREFIX + workflow.uuid4().hex[:26]  # uuid4() is replay-safe
+        child_id = mint_run_id(workflow.uuid4().hex)  # uuid4() is replay-safe
         child = RunInput(
             run_id=child_id,
             workflow=document.name,
@@ -196,7 +189,7 @@ class DirectiveEffects:
 async def _look_up(activity: str, argument: Any, result_type: type[_Answer], what: str) -> _Answer:
     """Run a catalog look-up activity; a failed look-up rejects the directive."""
     try:
-        return await workflow.execute_activity(
+        answer = await workflow.execute_activity(
             activity,
             argument,
             result_type=result_type,
@@ -207,6 +200,7 @@ async def _look_up(activity: str, argument: Any, result_type: type[_Answer], wha
     except ActivityError as error:
         cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
         raise _Rejected(f"could not look up {what}: {cause}") from None
+    return cast(_Answer, answer)  # result_type made the converter build an _Answer
 
 
 def _missing(error: FailureError) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from interpreter.model import ACTION_KINDS
+from contract.document import ACTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 def step_views(data: Mapping[str, Any]) -> dict[str, StepView]:
     """Every step of raw document ``data`` that is a mapping, in document order."""
     views: dict[str, StepView] = {}
-    for sid, raw in _mapping(data.get("steps")).items():
-        if not isinstance(sid, str):
+    steps: Mapping[Any, Any] = _mapping(data.get("steps"))
+    for sid, raw in steps.items():
+        if not isinstance(sid, str):  # YAML may key a mapping by a number
             continue
         step = _mapping(raw)
         after = step.get("after")

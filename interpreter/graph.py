@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from interpreter.model import Step
-from interpreter.problems import DocumentInvalid, Problem
+from contract.document import Step
+from contract.problems import DocumentInvalid, Problem
 
 
 class _Ancestors(Mapping[str, frozenset[str]]):
@@ -95,11 +95,11 @@ class _Graph:
         for i, sid in enumerate(self.ids):
             row: list[int] = []
             for position, dep in enumerate(after[sid]):
-                if isinstance(dep, str) and (j := self._edge(sid, dep, position)) is not None:
-                    if (i, j) not in self.edge_at:
-                        self.edge_at[(i, j)] = position
-                        row.append(j)
-                        self.succs[j].append(i)
+                j = self._edge(sid, dep, position) if isinstance(dep, str) else None
+                if j is not None and (i, j) not in self.edge_at:
+                    self.edge_at[(i, j)] = position
+                    row.append(j)
+                    self.succs[j].append(i)
             self.preds.append(row)
 
     def _edge(self, sid: str, dep: str, position: int) -> int | None:
@@ -179,7 +179,7 @@ class _Graph:
                     if work:
                         low[work[-1][0]] = min(low[work[-1][0]], low[v])
                     if low[v] == number[v]:
-                        component = []
+                        component: list[int] = []
                         while not component or component[-1] != v:
                             component.append(stack.pop())
                             on_stack.discard(component[-1])

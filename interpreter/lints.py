@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import combinations
 
+from contract.problems import Problem
 from interpreter.document_view import StepView
 from interpreter.expressions import ExpressionError, json_equal, parse_expression
 from interpreter.expressions.ast import Comparison, Literal, Node, Not
 from interpreter.graph import Plan
-from interpreter.problems import Problem
 
 
 def _warn(message: str, *path: str | int) -> Problem:

@@ -6,10 +6,12 @@ The stages, each in its own module (as jmespath arranges its own):
    where every key and item starts;
 2. :mod:`interpreter.validation` checks the shape with the pydantic model and then the
    meaning (graph, expressions, references), collecting every problem;
-3. :mod:`interpreter.graph` plans the accepted document.
+3. :mod:`interpreter.compiler` compiles the accepted document (typed steps, parsed
+   expressions and templates, the graph from :mod:`interpreter.graph`), once: the
+   gateway, ``dispatched workflow validate`` and the workflow share the result.
 
 Every problem is placed at its line and column before it is reported, and all errors
-are raised together as one :class:`~interpreter.problems.DocumentInvalid`.
+are raised together as one :class:`~contract.problems.DocumentInvalid`.
 """
 
 from __future__ import annotations
@@ -18,20 +20,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contract.document import Document
+from contract.problems import DocumentInvalid, Problem, sort_problems
+from interpreter.compiler import CompiledWorkflow, compile_document
 from interpreter.graph import Plan
-from interpreter.model import Document
-from interpreter.problems import DocumentInvalid, Problem, sort_problems
 from interpreter.source import read_source
 from interpreter.validation import check_data
 
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """An accepted document: the model, its warnings (located) and its plan."""
+    """An accepted document: compiled (model, typed steps, graph) and its warnings (located)."""
 
-    document: Document
+    compiled: CompiledWorkflow
     warnings: list[Problem]
-    plan: Plan
+
+    @property
+    def document(self) -> Document:
+        return self.compiled.document
+
+    @property
+    def plan(self) -> Plan:
+        return self.compiled.graph
 
 
 def _normalize(data: Mapping[str, Any]) -> None:
@@ -67,4 +77,4 @@ def load_document(text: str | bytes, *, source: str = "document") -> LoadedDocum
     if errors or checked is None or checked.document is None:
         raise DocumentInvalid(errors, source=source)
     warnings = sort_problems(problem for problem in problems if not problem.is_error)
-    return LoadedDocument(checked.document, warnings, checked.plan)
+    return LoadedDocument(compile_document(checked.document, graph=checked.plan), warnings)

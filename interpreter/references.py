@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contract.problems import Path, Problem
 from interpreter.document_view import StepView
 from interpreter.expressions import (
     ROOTS,
@@ -34,7 +35,6 @@ from interpreter.expressions import (
     parse_template,
 )
 from interpreter.graph import Plan
-from interpreter.problems import Path, Problem
 
 TRIGGER_FIELDS = ("body", "headers", "query")
 RUN_FIELDS = ("id", "workflow")

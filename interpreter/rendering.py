@@ -2,8 +2,8 @@
 
 Secret values must never enter workflow history, so the workflow renders every template
 except ``{{ secrets.NAME }}``: a string that names a secret becomes a
-:class:`~interpreter.messages.SecretSlot` (its other templates rendered, each secret a
-:class:`~interpreter.messages.SecretRef`) and the activity fills it in. Slots are made
+:class:`~contract.messages.SecretSlot` (its other templates rendered, each secret a
+:class:`~contract.messages.SecretRef`) and the activity fills it in. Slots are made
 only from the document's own template strings, never from data, so a trigger body or an
 upstream answer that contains ``{{ secrets.X }}`` is just text.
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from interpreter.expressions import Expression, contains_template, parse_template, to_text
-from interpreter.messages import SecretRef, SecretSlot
-from interpreter.model import RequestAction
+from contract.messages import SecretRef, SecretSlot
+from interpreter.compiler import RequestStep
+from interpreter.expressions import Expression, Template, to_text
 
 PathKey = list[str | int]
 
@@ -34,10 +34,7 @@ class _Renderer:
         self.context = context
         self.slots: list[SecretSlot] = []
 
-    def string(self, text: str, path: PathKey) -> Any:
-        if not contains_template(text):
-            return text
-        template = parse_template(text)
+    def template(self, template: Template, path: PathKey) -> Any:
         secret_parts = [p for p in template.parts if isinstance(p, Expression) and _secret_name(p)]
         if not secret_parts:
             return template.render(self.context)
@@ -53,8 +50,8 @@ class _Renderer:
         return ""
 
     def value(self, value: Any, path: PathKey) -> Any:
-        if isinstance(value, str):
-            return self.string(value, path)
+        if isinstance(value, Template):
+            return self.template(value, path)
         if isinstance(value, dict):
             return {k: self.value(v, [*path, k]) for k, v in value.items()}
         if isinstance(value, list):
@@ -65,20 +62,20 @@ class _Renderer:
         return {name: to_text(self.value(v, [field, name])) for name, v in values.items()}
 
 
-def render_request(action: RequestAction, context: Mapping[str, Any]) -> dict[str, Any]:
+def render_request(step: RequestStep, context: Mapping[str, Any]) -> dict[str, Any]:
     """The request's url, headers, query and body rendered against ``context``.
 
-    Returns the keyword arguments of :class:`~interpreter.messages.RequestInput` that
+    Returns the keyword arguments of :class:`~contract.messages.RequestInput` that
     depend on the run: ``url``, ``headers``, ``query``, ``body``, ``has_body`` and
     ``secret_slots``.
     """
     renderer = _Renderer(context)
     rendered = {
-        "url": to_text(renderer.value(action.url, ["url"])),
-        "headers": renderer.text_map(action.headers, "headers"),
-        "query": renderer.text_map(action.query, "query"),
-        "body": renderer.value(action.body, ["body"]),
-        "has_body": "body" in action.model_fields_set and action.body is not None,
+        "url": to_text(renderer.value(step.url, ["url"])),
+        "headers": renderer.text_map(step.headers, "headers"),
+        "query": renderer.text_map(step.query, "query"),
+        "body": renderer.value(step.body, ["body"]),
+        "has_body": step.has_body,
     }
     rendered["secret_slots"] = renderer.slots
     return rendered

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from interpreter.messages import ErrorInfo, Event, EventsPage, RunInput, RunState, RunStatus, StepState, StepStatus
+from contract.messages import ErrorInfo, Event, EventsPage, RunInput, RunState, RunStatus, StepState, StepStatus
 
 TERMINAL: frozenset[StepStatus] = frozenset({"completed", "skipped", "failed", "cancelled"})
 

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from interpreter.model import Document
+from contract.document import Document
 
 SCHEMA_ID = "urn:dispatched:workflow-document"
 SCHEMA_FILE = Path(__file__).with_name("dispatched-workflow.schema.json")

@@ -4,7 +4,7 @@ PyYAML's own constructors silently keep the last of two duplicate keys, turn a k
 such as ``on`` into ``True``, and forget where anything was. So this module composes
 the node tree with the safe loader and builds plain data itself, recording the start
 of every mapping key and sequence item in a :class:`SourceMap` and reporting
-duplicates and non-string keys as :class:`~interpreter.problems.Problem` values.
+duplicates and non-string keys as :class:`~contract.problems.Problem` values.
 
 JSON is read with :mod:`json` (``object_pairs_hook`` catches duplicates); its
 positions come from composing the same text as YAML, which nearly every JSON text
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from interpreter.problems import Path, Problem
+from contract.problems import Path, Problem
 
 # Scalars keep the type PyYAML's safe loader gives them, except timestamps: a date
 # would not survive JSON, so it stays the string the author wrote.
@@ -112,7 +112,7 @@ class _Builder:
         self.nodes += 1
         if self.nodes > _MAX_NODES:
             raise _SourceError(_at(node, path, f"the document is too large (over {_MAX_NODES} values)"))
-        if not isinstance(node, yaml.CollectionNode):
+        if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:
             raise _SourceError(_unsupported(node, path))
@@ -132,7 +132,7 @@ class _Builder:
             self.source_map.positions.setdefault(path, where)
         return self.build(node, path)
 
-    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         if node.tag == _STR or node.tag == _TIMESTAMP:
             return node.value
         if node.tag == _BOOL and node.value.lower() not in ("true", "false"):

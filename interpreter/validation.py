@@ -4,7 +4,7 @@ Two passes over the same plain data, both always run so one round trip lists eve
 problem:
 
 1. Shape: ``Document.model_validate``. Each pydantic error becomes a
-   :class:`~interpreter.problems.Problem` at the document path it concerns, with a
+   :class:`~contract.problems.Problem` at the document path it concerns, with a
    message written for authors (``unknown field 'timout' (did you mean 'timeout'?)``).
 2. Meaning, on a forgiving view of the raw steps (:mod:`interpreter.document_view`):
    the graph (:mod:`interpreter.graph`), expressions and the paths they read
@@ -25,12 +25,12 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from contract.document import DIRECTIVE_KINDS, Document
+from contract.limits import step_count_problems
+from contract.problems import Path, Problem
 from interpreter.document_view import StepView, response_block, step_views
 from interpreter.graph import Plan, check_graph
-from interpreter.limits import step_count_problems
 from interpreter.lints import check_warnings
-from interpreter.model import DIRECTIVE_KINDS, Document
-from interpreter.problems import Path, Problem
 from interpreter.references import check_references
 
 _TYPE_NAMES = {
@@ -91,9 +91,8 @@ def _data_path(loc: tuple[str | int, ...], data: Any, error_type: str) -> Path:
     path: list[str | int] = []
     current = data
     for position, segment in enumerate(loc):
-        if isinstance(current, dict) and segment in current:
-            current = current[segment]
-        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+        in_list = isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current)
+        if (isinstance(current, dict) and segment in current) or in_list:
             current = current[segment]
         elif error_type == "missing" and position == len(loc) - 1:
             pass

@@ -11,23 +11,21 @@ from ``workflow.uuid4()``, and handlers only change state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from interpreter import errors
     # `import pkg.mod as x` passes the host module through; `from pkg import mod`
     # would load a sandbox copy (importlib bypasses the sandbox's import hook for it).
-    import interpreter.limits as limits
-    from interpreter.directive_effects import DirectiveEffects
-    from interpreter.durations import parse_duration
-    from interpreter.expressions import parse_expression, render_value, to_text, truthy
-    from interpreter.messages import (
+    import contract.limits as limits
+    from contract import errors
+    from contract.messages import (
         ErrorInfo,
         EventsPage,
         PublishedResponse,
@@ -37,12 +35,13 @@ with workflow.unsafe.imports_passed_through():
         RunResult,
         RunState,
     )
-    from interpreter.model import RetryPolicy as StepRetry
-    from interpreter.model import Step
-    from interpreter.names import EVENTS_QUERY, REQUEST_ACTIVITY, RESPONSE_UPDATE, SEARCH_ATTRIBUTES, STATE_QUERY
-    from interpreter.names import REQUEST_HEARTBEAT_TIMEOUT, REVISION_ATTR, WORKFLOW_NAME_ATTR
+    from contract.names import EVENTS_QUERY, REQUEST_ACTIVITY, REQUEST_HEARTBEAT_TIMEOUT, RESPONSE_UPDATE, STATE_QUERY
+    from interpreter.compiler import CompiledStep, RequestStep, RespondStep, RetryValues, WaitStep, compile_document
+    from interpreter.directive_effects import DirectiveEffects
+    from interpreter.expressions import render_value, to_text, truthy
     from interpreter.rendering import render_request
     from interpreter.run_book import RunBook
+    from interpreter.search_attributes import REVISION_ATTR, SEARCH_ATTRIBUTES, WORKFLOW_NAME_ATTR
 
 # Room for the activity to read the body and report after httpx's own per-attempt timeout.
 _ACTIVITY_TIMEOUT_MARGIN = timedelta(seconds=5)
@@ -61,13 +60,15 @@ class DispatchedRun:
     @workflow.init
     def __init__(self, input: RunInput) -> None:
         self._input = input
-        self._steps = input.document.steps
+        # Compiled from the document the run carries: pure, so every replay gets the same plan.
+        self._plan = compile_document(input.document)
+        self._steps = self._plan.steps
         self._book = RunBook(input, workflow.now)
         self._released: set[str] = set()
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
         self._directives = DirectiveEffects(input, self._book)
-        self._signals_kept = 0  # signals accepted into the inbox (interpreter.limits caps them)
+        self._signals_kept = 0  # signals accepted into the inbox (contract.limits caps them)
 
     # -- the run ----------------------------------------------------------------
     @workflow.run
@@ -100,7 +101,8 @@ class DispatchedRun:
         """Wait until every step task ends or one step fails; surface engine bugs."""
         pending: set[asyncio.Task[None]] = set(tasks)
         while pending and self._failure is None:
-            done, pending = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done, still = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pending = set(still)
             for task in done:
                 task.result()  # an unexpected exception fails the workflow task, to be fixed and retried
 
@@ -141,51 +143,49 @@ class DispatchedRun:
         skipped = [dep for dep in step.after if self._book.status_of(dep) == "skipped"]
         if skipped:
             self._book.skip(step_id, f"dependency {skipped[0]} was skipped")
-        elif step.when is not None and not truthy(parse_expression(step.when).evaluate(self._book.context())):
+        elif step.when is not None and not truthy(step.when.evaluate(self._book.context())):
             self._book.skip(step_id, "when was false")
         else:
-            delay = await self._execute(step_id, step)
+            delay = await self._execute(step)
             if delay:
                 await workflow.sleep(delay, summary=f"{step_id}: Dispatched-Delay")
         self._released.add(step_id)
 
-    async def _execute(self, step_id: str, step: Step) -> timedelta | None:
+    async def _execute(self, step: CompiledStep) -> timedelta | None:
         try:
-            match step.kind:
-                case "request":
-                    return await self._request(step_id, step)
-                case "wait":
-                    await self._wait(step_id, step)
-                case "respond":
-                    self._respond(step_id, step)
+            match step:
+                case RequestStep():
+                    return await self._request(step)
+                case WaitStep():
+                    await self._wait(step)
+                case RespondStep():
+                    self._respond(step)
         except StepFailure as failure:
-            self._book.fail(step_id, failure.error, attempts=failure.attempts)
+            self._book.fail(step.id, failure.error, attempts=failure.attempts)
             self._failure = self._failure or failure
         return None
 
-    async def _request(self, step_id: str, step: Step) -> timedelta | None:
-        action = step.request
-        assert action is not None
+    async def _request(self, step: RequestStep) -> timedelta | None:
+        step_id = step.id
         self._book.start(step_id)
-        timeout = parse_duration(action.timeout)
         request = RequestInput(
             run_id=self._input.run_id,
             workflow=self._input.workflow,
             step_id=step_id,
-            method=action.method,
-            timeout_seconds=timeout.total_seconds(),
-            follow_redirects=action.follow_redirects,
-            **render_request(action, self._book.context()),
+            method=step.method,
+            timeout_seconds=step.timeout.total_seconds(),
+            follow_redirects=step.follow_redirects,
+            **render_request(step, self._book.context()),
         )
         options: dict[str, Any] = {
             "result_type": RequestOutput,
             "activity_id": step_id,
             "summary": step_id,
-            "start_to_close_timeout": timeout + _ACTIVITY_TIMEOUT_MARGIN,
-            "retry_policy": _retry_policy(action.retry),
+            "start_to_close_timeout": step.timeout + _ACTIVITY_TIMEOUT_MARGIN,
+            "retry_policy": _retry_policy(step.retry),
         }
         try:
-            if action.local:  # opt-in: no task-queue round trip, at local activities' terms
+            if step.local:  # opt-in: no task-queue round trip, at local activities' terms
                 output = await workflow.execute_local_activity(REQUEST_ACTIVITY, request, **options)
             else:
                 output = await workflow.execute_activity(
@@ -194,28 +194,23 @@ class DispatchedRun:
         except ActivityError as err:
             raise StepFailure(_activity_error(err, step_id), attempts=_attempts(err)) from None
         self._book.complete(step_id, attempts=output.attempt, response=output.response.model_dump(mode="json"))
-        return await self._apply_directives(step_id, step, output)
-
-    async def _apply_directives(self, step_id: str, step: Step, output: RequestOutput) -> timedelta | None:
-        """Apply the step's accepted response-header directives; returns a delay for its dependents."""
+        # The step's accepted response-header directives; a delay holds back its dependents.
         return await self._directives.apply(step_id, step.directives, output.directives)
 
-    async def _wait(self, step_id: str, step: Step) -> None:
-        action = step.wait
-        assert action is not None
-        names = action.signal_names
+    async def _wait(self, step: WaitStep) -> None:
+        step_id, names = step.id, step.signals
         self._book.start(step_id, "waiting")
-        deadline = workflow.now() + parse_duration(action.timeout) if action.timeout else None
+        deadline = workflow.now() + step.timeout if step.timeout is not None else None
         while (signal := self._book.take(names)) is None:
             remaining = (deadline - workflow.now()) if deadline else None
             try:
                 if remaining is not None and remaining <= timedelta(0):
-                    raise asyncio.TimeoutError
+                    raise TimeoutError
                 await workflow.wait_condition(
                     lambda: self._book.has(names), timeout=remaining, timeout_summary=f"{step_id}: wait timeout"
                 )
-            except asyncio.TimeoutError:
-                self._wait_timed_out(step_id, action.on_timeout, action.timeout or "")
+            except TimeoutError:
+                self._wait_timed_out(step_id, step.on_timeout, step.timeout_text)
                 return
         self._book.emit("signal.consumed", step_id, name=signal.name)
         self._book.complete(
@@ -233,17 +228,13 @@ class DispatchedRun:
             message = f"step {step_id}: no signal within {timeout}"
             raise StepFailure(ErrorInfo(code=errors.WAIT_TIMEOUT, message=message), run_code=errors.WAIT_TIMEOUT)
 
-    def _respond(self, step_id: str, step: Step) -> None:
-        action = step.respond
-        assert action is not None
+    def _respond(self, step: RespondStep) -> None:
+        step_id = step.id
         self._book.start(step_id)
         context = self._book.context()
-        if action.body_from is not None:
-            body = parse_expression(action.body_from).evaluate(context)
-        else:
-            body = render_value(action.body, context)
-        headers = _answer_headers(action.headers, context)
-        self._publish(PublishedResponse(status=action.status, content_type=action.content_type, headers=headers, body=body, source=step_id))
+        body = step.body_from.evaluate(context) if step.body_from is not None else render_value(step.body, context)
+        headers = _answer_headers(step.headers, context)
+        self._publish(PublishedResponse(status=step.status, content_type=step.content_type, headers=headers, body=body, source=step_id))
         self._book.complete(step_id, body=body)
 
     # -- the synchronous answer -------------------------------------------------
@@ -255,12 +246,14 @@ class DispatchedRun:
         self._book.emit(event, step, status=response.status, source=response.source)
 
     def _publish_final_response(self) -> None:
-        block = self._input.document.response
+        block = self._plan.response
         if block is not None:
             context = self._book.context()
             body = render_value(block.body, context)
             headers = _answer_headers(block.headers, context)
-            self._publish(PublishedResponse(status=block.status, content_type=block.content_type, headers=headers, body=body, source="response"))
+            self._publish(
+                PublishedResponse(status=block.status, content_type=block.content_type, headers=headers, body=body, source="response")
+            )
         elif self._response is None:
             self._publish(PublishedResponse(body={"run_id": self._input.run_id, "status": "completed"}, source="default"))
 
@@ -299,17 +292,17 @@ class DispatchedRun:
         return self._book.events_after(after)
 
 
-def _answer_headers(headers: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
+def _answer_headers(headers: Mapping[str, Any], context: dict[str, Any]) -> dict[str, str]:
     """A respond step's or the response block's headers, rendered to text."""
     return {name: to_text(render_value(value, context)) for name, value in headers.items()}
 
 
-def _retry_policy(retry: StepRetry) -> RetryPolicy:
+def _retry_policy(retry: RetryValues) -> RetryPolicy:
     """The step's retry policy in Temporal's terms; failures a retry cannot mend stop it."""
     return RetryPolicy(
-        initial_interval=parse_duration(retry.initial_interval),
+        initial_interval=retry.initial_interval,
         backoff_coefficient=retry.backoff,
-        maximum_interval=parse_duration(retry.max_interval),
+        maximum_interval=retry.max_interval,
         maximum_attempts=retry.max_attempts,
         non_retryable_error_types=list(errors.NON_RETRYABLE),
     )

@@ -62,7 +62,7 @@ class Upstream(LoopbackServer):
     """A loopback HTTP server; ``route()`` sets answers, ``requests`` records traffic."""
 
     def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Responder | list[Responder]] = {}
+        self.routes: dict[tuple[str, str], list[Responder]] = {}
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class()))
@@ -81,7 +81,7 @@ class Upstream(LoopbackServer):
             replies = self.routes.get((received.method, received.path))
             if not replies:
                 return Reply(404, {"error": f"no route {received.method} {received.path}"})
-            responder = replies.pop(0) if isinstance(replies, list) and len(replies) > 1 else replies[0]
+            responder = replies.pop(0) if len(replies) > 1 else replies[0]
         return responder(received) if callable(responder) else responder
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -117,7 +117,7 @@ class Upstream(LoopbackServer):
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler

@@ -5,25 +5,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 
+from contract.errors import RunNotFound
+from contract.identifiers import signal_name_problem
+from contract.limits import MAX_SIGNAL_BYTES
+from contract.messages import Event, EventsPage, RunState, RunStatus
 from gateway.deps import JsonBody, RawBody, RunClientDep, require_session
 from gateway.errors import ApiError
 from gateway.schemas import CancelAccepted, ErrorResponse, SignalAccepted
 from interpreter.client import RunClient, RunSummary
-from interpreter.errors import RunNotFound
-from interpreter.limits import MAX_SIGNAL_BYTES
-from interpreter.messages import Event, EventsPage, RunState, RunStatus
-from interpreter.model import SIGNAL_NAME
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], dependencies=[Depends(require_session)])
 
 POLL_INTERVAL = 0.25
 KEEPALIVE_INTERVAL = 15.0
-_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 
 
 @router.get("", response_model=list[RunSummary], summary="Recent runs")
@@ -111,13 +111,11 @@ async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) ->
 )
 async def signal_run(run_id: str, name: str, payload: JsonBody, raw: RawBody, runs: RunClientDep) -> SignalAccepted:
     """The JSON body is the payload; the same Temporal signal as ``temporal workflow signal``."""
-    if len(raw) > MAX_SIGNAL_BYTES:  # the run would only reject it (interpreter.limits)
+    if len(raw) > MAX_SIGNAL_BYTES:  # the run would only reject it (contract.limits)
         raise ApiError(413, "body_too_large", f"the signal payload is over the {MAX_SIGNAL_BYTES // 1024} KiB limit")
-    if not SIGNAL_NAME.fullmatch(name) or name.startswith("__"):
-        raise ApiError(
-            422, "invalid_signal_name",
-            f"invalid signal name {name!r}: use letters, digits, '-', '_', '.', ':' (names starting with '__' are reserved)",
-        )
+    problem = signal_name_problem(name)
+    if problem is not None:
+        raise ApiError(422, "invalid_signal_name", f"invalid signal name {name!r}: {problem}")
     await runs.signal(run_id, name, payload)
     return SignalAccepted(run_id=run_id, signal=name)
 

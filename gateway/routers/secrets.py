@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from contract.headers import JSON_MEDIA_TYPE, media_type
 from gateway.deps import RegistryDep, TextBody, require_session
 from gateway.errors import ApiError
-from gateway.registry import check_secret_name
 from gateway.schemas import ErrorResponse, SecretDeleted, SecretSummary
+from registry import check_secret_name
 
 router = APIRouter(prefix="/api/secrets", tags=["secrets"], dependencies=[Depends(require_session)])
 
-_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 
 
 def secret_value(content_type: str, text: str) -> str:
     """``{"value": "..."}`` when sent as JSON, else the raw text minus one trailing
     newline (what ``echo value | curl --data-binary @-`` adds)."""
-    if content_type.split(";")[0].strip().lower() == "application/json":
+    if media_type(content_type) == JSON_MEDIA_TYPE:  # exactly: a *+json body is a raw value
         try:
             data = json.loads(text)
         except ValueError:

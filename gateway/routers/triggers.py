@@ -18,20 +18,21 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway.deps import JsonBody, RegistryDep, RunClientDep, require_session
+from contract.headers import is_json, join_repeated
+from contract.limits import MAX_IDEMPOTENCY_KEY_CHARS, MAX_WAIT_SECONDS
+from contract.messages import PublishedResponse, RunInput, TriggerData
+from gateway.deps import CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
 from gateway.schemas import ErrorResponse, RunAccepted
 from interpreter.client import RunClient
-from interpreter.messages import PublishedResponse, RunInput, TriggerData
 
 router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
 
 T = TypeVar("T")
 DEFAULT_WAIT = 30.0
-MAX_WAIT = 300.0
 # Never kept in a run: its trigger data is in Temporal's history for everyone to read.
 CREDENTIAL_HEADERS = frozenset({"dispatched-session", "authorization", "proxy-authorization", "cookie"})
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}")
 _UNSENDABLE = frozenset({"content-type", "content-length", "transfer-encoding", "connection", "dispatched-run-id"})
 _background: set[asyncio.Task[Any]] = set()
 
@@ -45,8 +46,9 @@ class Preferences:
 
 
 def parse_prefer(values: list[str]) -> Preferences:
-    """``respond-async`` and ``wait=N`` (seconds, capped at 300); unknown or malformed
-    preferences are ignored, as RFC 7240 asks."""
+    """``respond-async`` and ``wait=N`` (seconds, capped at
+    :data:`~contract.limits.MAX_WAIT_SECONDS`); unknown or malformed preferences are
+    ignored, as RFC 7240 asks."""
     respond_async, wait = False, DEFAULT_WAIT
     for value in values:
         for item in value.split(","):
@@ -55,18 +57,14 @@ def parse_prefer(values: list[str]) -> Preferences:
             if token == "respond-async":
                 respond_async = True
             elif token == "wait" and re.fullmatch(r"\d+(\.\d+)?", arg):
-                wait = min(float(arg), MAX_WAIT)
+                wait = min(float(arg), MAX_WAIT_SECONDS)
     return Preferences(respond_async, wait)
 
 
 def trigger_headers(request: Request) -> dict[str, str]:
-    """Lower-cased request headers minus credentials; repeats joined with ', '."""
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        if name in CREDENTIAL_HEADERS:
-            continue
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
+    """Lower-cased request headers minus credentials; repeats joined with ', '
+    (:func:`contract.headers.join_repeated`, as for an upstream's response headers)."""
+    return join_repeated((name, value) for name, value in request.headers.items() if name not in CREDENTIAL_HEADERS)
 
 
 async def detached(work: Coroutine[Any, Any, T]) -> T:
@@ -95,10 +93,9 @@ def published_response(published: PublishedResponse, run_id: str) -> Response:
     headers = {k: str(v) for k, v in published.headers.items() if k.lower() not in _UNSENDABLE}
     headers[RUN_ID_HEADER] = run_id
     body = published.body
-    media = published.content_type.split(";")[0].strip().lower()
     if published.status in (204, 304) or published.status < 200:
         content = b""
-    elif media == "application/json" or media.endswith("+json"):
+    elif is_json(published.content_type):
         content = json.dumps(body, ensure_ascii=False).encode()
     elif isinstance(body, str):
         content = body.encode()
@@ -125,20 +122,25 @@ async def trigger(
     body: JsonBody,
     registry: RegistryDep,
     runs: RunClientDep,
+    revisions: CompiledRevisionsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run of workflow ``name`` with the JSON body as ``trigger.body``."""
     current = await registry.workflows.require(name)
+    compiled = revisions.get(name, current.revision, lambda: current.document_json)
     run_id = RunClient.new_run_id()
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+            raise ApiError(
+                400, "invalid_idempotency_key",
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters",
+            )
         run_id = (await registry.idempotency.claim(name, idempotency_key, body=body, run_id=run_id)).run_id
     run = RunInput(
         run_id=run_id,
         workflow=name,
         revision=current.revision,
-        document=current.document,
+        document=compiled.document,
         trigger=TriggerData(body=body, headers=trigger_headers(request), query=dict(request.query_params)),
     )
     preferences = parse_prefer(request.headers.getlist("prefer"))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from gateway.deps import RegistryDep, TextBody, require_session
+from gateway.deps import CompiledRevisionsDep, RegistryDep, TextBody, require_session
 from gateway.errors import ApiError
 from gateway.schemas import (
     ErrorResponse,
@@ -20,7 +21,7 @@ from interpreter.loader import load_document
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], dependencies=[Depends(require_session)])
 
-_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 
 
 def source_format(text: str) -> str:
@@ -38,7 +39,9 @@ def source_format(text: str) -> str:
                422: {"model": ErrorResponse, "description": "invalid document; error.problems lists each, located"}},
     summary="Register a new revision",
 )
-async def put_workflow(name: str, text: TextBody, registry: RegistryDep) -> WorkflowRegistered:
+async def put_workflow(
+    name: str, text: TextBody, registry: RegistryDep, compiled: CompiledRevisionsDep
+) -> WorkflowRegistered:
     """The body is the document, YAML or JSON (told apart by its text). An identical
     source is not stored again (``created: false``)."""
     loaded = load_document(text, source=f"workflow {name!r}")
@@ -48,6 +51,8 @@ async def put_workflow(name: str, text: TextBody, registry: RegistryDep) -> Work
             f"the document is named {loaded.document.name!r} but was sent to /api/workflows/{name}",
         )
     result = await registry.workflows.put(loaded.document, source=text, format=source_format(text))
+    if result.created:
+        compiled.keep(name, result.revision.revision, loaded.compiled)
     return WorkflowRegistered(
         name=name,
         revision=result.revision.revision,

@@ -80,15 +80,18 @@ class _Parser:
             return self.error("unexpected end of expression")
         return self.error(f"unexpected token {self.token.text!r}")
 
+    def at_end(self) -> bool:
+        return self.token.kind == "eof"
+
     def parse(self) -> Node:
-        if self.token.kind == "eof":
+        if self.at_end():
             raise ExpressionError("empty expression", 1, self.text)
         if self.at("return"):
             self.advance()
         node = self.parse_or()
         if self.at(";"):
             self.advance()
-        if self.token.kind != "eof":
+        if not self.at_end():
             raise self.unexpected()
         return node
 

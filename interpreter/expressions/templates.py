@@ -143,11 +143,15 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
     """Render every templated string inside ``value``, walking objects and lists.
 
     Object keys are not templated. Returns a new value; ``value`` is left unchanged.
+    Strings already parsed into a :class:`Template` (a compiled document's values,
+    :func:`interpreter.compiler.compile_value`) render without parsing.
 
     Raises:
         ExpressionError: for a malformed template (documents are validated when
             registered, so a running workflow does not meet one).
     """
+    if isinstance(value, Template):
+        return value.render(context)
     if isinstance(value, str):
         return parse_template(value).render(context) if contains_template(value) else value
     if isinstance(value, Mapping):

@@ -21,11 +21,11 @@ import uvicorn
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from cli.dev.demo_upstream import DemoUpstream
 from gateway.app import create_app
-from gateway.demo_upstream import DemoUpstream
-from gateway.processes import build_worker
-from gateway.registry import Registry
-from gateway.settings import Settings
+from registry import Registry
+from runtime.settings import Settings
+from runtime.worker import build_worker
 
 DISPATCHED = str(Path(sys.executable).parent / "dispatched")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

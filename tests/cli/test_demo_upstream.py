@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.demo_upstream import DemoUpstream
+from cli.dev.demo_upstream import DemoUpstream
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ a waiting run that carries on after dev is stopped and started again on its data
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gateway.temporal_server import port_is_free
+from cli.dev.temporal_server import port_is_free
 from tests.cli.devproc import DevProcess, alive
 
 
@@ -38,6 +40,11 @@ def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) 
     assert {"ECOM_API_URL", "ORDER_SERVICE_URL", "PAYMENT_GATEWAY_URL", "FRAUD_SERVICE_URL",
             "ORDER_SERVICE_TOKEN", "PAYMENT_GATEWAY_TOKEN", "FRAUD_SERVICE_TOKEN"} <= secrets
 
+    logs = dev.data_dir / "logs"
+    _wait_for_line(logs / "gateway.log", f"INFO dispatched.gateway: gateway started on http://127.0.0.1:{dev.port}")
+    _wait_for_line(logs / "worker.log", "INFO dispatched.worker: worker started: task queue dispatched, "
+                                        f"namespace default, Temporal 127.0.0.1:{dev.temporal_port}")
+
     status, descendants = dev.stop()
     assert status == 0
     assert len(descendants) >= 3  # temporal, gateway, worker
@@ -45,6 +52,37 @@ def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) 
     assert not [pid for pid in descendants if alive(pid)]
     assert port_is_free("127.0.0.1", dev.port) and port_is_free("127.0.0.1", dev.temporal_port)
     assert (dev.data_dir / "temporal.db").is_file() and (dev.data_dir / "dispatched.db").is_file()
+    for name in ("gateway", "worker"):
+        log = (logs / f"{name}.log").read_text()
+        assert f"INFO dispatched.{name}: {name} stopped" in log, log  # a clean stop, said so
+        assert token not in log
+
+
+def _wait_for_line(log: Path, text: str, timeout: float = 15) -> None:
+    """Wait for ``text`` in ``log``: the worker says it started a moment after dev's banner."""
+    deadline = time.monotonic() + timeout
+    while text not in (content := log.read_text() if log.is_file() else ""):
+        assert time.monotonic() < deadline, f"{log.name} never said {text!r}:\n{content}"
+        time.sleep(0.2)
+
+
+def test_the_banner_tells_a_second_terminal_how_to_run_the_cli(dev: DevProcess) -> None:
+    banner = dev.start()
+    lines = banner.splitlines()
+    hint = lines[lines.index("From another terminal, put the CLI on PATH first:") + 1:]
+    bin_dir = Path(sys.executable).parent  # where this venv's `dispatched` is
+    on_path = re.findall(r'source \S+|export PATH="[^"]+"', hint[0])
+    assert on_path == [f"source {bin_dir / 'activate'}", f'export PATH="{bin_dir}:$PATH"'], hint[0]
+    assert hint[1] == "It then finds the gateway and token with:"  # a --data-dir: the CLI must be told
+    assert hint[2] == f"  export DISPATCHED_DATA_DIR={dev.data_dir.resolve()}"
+    # A new terminal: no venv on PATH, nothing of Dispatched's in the environment.
+    shell = {"PATH": "/usr/bin:/bin", "HOME": str(dev.data_dir.parent)}
+    for command in on_path:
+        script = f"{command}\n{hint[2].strip()}\ndispatched workflow list"
+        result = subprocess.run(["bash", "-c", script], env=shell, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, (script, result.stderr)
+        assert "async-checkout" in result.stdout
+    assert dev.stop()[0] == 0
 
 
 def _wait_for(dev: DevProcess, run: str, step: str, status: str, timeout: float = 30) -> str:

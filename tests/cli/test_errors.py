@@ -76,10 +76,10 @@ def test_validate_accepts_the_examples_and_reports_warnings() -> None:
 def test_follow_gives_up_after_a_few_reconnects_with_a_clear_message(
     closed_port_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gateway.cli.client import GatewayClient
-    from gateway.cli.config import GatewayTarget
-    from gateway.cli.errors import CliError
-    from gateway.cli.events import MAX_RECONNECTS, follow_events
+    from cli.client import GatewayClient
+    from cli.config import GatewayTarget
+    from cli.errors import CliError
+    from cli.events import MAX_RECONNECTS, follow_events
 
     pauses: list[float] = []
     with GatewayClient(GatewayTarget(closed_port_url, "t")) as client, pytest.raises(CliError) as gave_up:

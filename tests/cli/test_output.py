@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli.client import format_problem
-from gateway.cli.config import resolve_target
-from gateway.cli.errors import CliError
-from gateway.cli.events import format_event
-from gateway.cli.inputs import parse_data
-from gateway.cli.output import cell, table
+from cli.client import format_problem
+from cli.config import resolve_target
+from cli.errors import CliError
+from cli.events import format_event
+from cli.inputs import parse_data
+from cli.output import cell, table
 
 
 def test_table_aligns_columns_and_renders_missing_values_as_dash() -> None:
@@ -70,6 +70,27 @@ def test_target_prefers_environment_then_data_dir_files(tmp_path: Path) -> None:
     assert (from_env.url, from_env.token) == ("http://127.0.0.1:1", "dsp_env")
     nothing = resolve_target({"DISPATCHED_DATA_DIR": str(tmp_path / "none")})
     assert (nothing.url, nothing.token) == ("http://localhost:4000", None)
+    empty = resolve_target({"DISPATCHED_DATA_DIR": str(tmp_path), "DISPATCHED_URL": "", "DISPATCHED_TOKEN": ""})
+    assert (empty.url, empty.token) == ("http://127.0.0.1:4100", "dsp_file")  # set but empty: unset
+
+
+def test_target_from_a_given_environment_ignores_the_process_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPATCHED_URL", "http://shell.example:1")
+    monkeypatch.setenv("DISPATCHED_TOKEN", "dsp_shell")
+    monkeypatch.setenv("DISPATCHED_DATA_DIR", str(tmp_path))
+    (tmp_path / "token").write_text("dsp_file\n")
+    assert resolve_target().url == "http://shell.example:1"  # the process environment, through Settings
+    given = resolve_target({"DISPATCHED_DATA_DIR": str(tmp_path / "none")})
+    assert (given.url, given.token) == ("http://localhost:4000", None)
+
+
+def test_a_bad_environment_value_is_a_one_line_usage_error() -> None:
+    with pytest.raises(CliError) as bad:
+        resolve_target({"DISPATCHED_PORT": "four thousand"})
+    assert bad.value.exit_code == 2
+    assert str(bad.value).startswith("error: bad_environment: DISPATCHED_PORT: Input should be a valid integer")
 
 
 def test_error_line_is_one_line_whatever_the_server_sent() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gateway.temporal_server import DevServerConfig, dev_server_command, port_is_free, temporal_binary
+from cli.dev.temporal_server import DevServerConfig, dev_server_command, port_is_free, temporal_binary
 
 
 def test_binary_is_the_one_next_to_the_interpreter() -> None:
@@ -16,7 +16,7 @@ def test_command_keeps_state_in_the_data_dir_and_registers_search_attributes(tmp
     config = DevServerConfig(db_file=tmp_path / "temporal.db", port=7301, ui_port=8301)
     command = dev_server_command("temporal", config)
     assert command[:3] == ["temporal", "server", "start-dev"]
-    pairs = list(zip(command[3::2], command[4::2]))
+    pairs = list(zip(command[3::2], command[4::2], strict=False))
     assert ("--db-filename", str(tmp_path / "temporal.db")) in pairs
     assert ("--port", "7301") in pairs and ("--ui-port", "8301") in pairs and ("--ip", "127.0.0.1") in pairs
     assert ("--search-attribute", "DispatchedWorkflow=Keyword") in pairs

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from gateway.processes import build_worker
-from gateway.registry import Registry
-from gateway.settings import Settings
+from registry import Registry
+from runtime.settings import Settings
+from runtime.worker import build_worker
 from tests.gateway.conftest import TOKEN, serving
 from tests.upstream import Reply, Upstream
 

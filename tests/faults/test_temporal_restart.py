@@ -15,7 +15,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.secrets import MemorySecretStore
-from gateway.children import stop
-from gateway.temporal_server import DevServerConfig, start_dev_server
+from cli.dev.children import stop
+from cli.dev.temporal_server import DevServerConfig, start_dev_server
 from interpreter.client import RunClient
 from tests.faults.workerproc import WorkerProcess
 from tests.workflow.engine import Engine
@@ -106,7 +106,7 @@ async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restar
         await asyncio.to_thread(server.stop if how == "stop" else server.crash)
         await asyncio.sleep(5)  # the 4 s timers expire while the server is down
         await asyncio.to_thread(server.start)
-        back_at = datetime.now(timezone.utc)
+        back_at = datetime.now(UTC)
 
         continued = await engine.finish(continues, timeout=60)
         skipped = await engine.finish(skips, timeout=60)

@@ -18,10 +18,10 @@ import uvicorn
 from temporalio.client import Client
 
 from gateway.app import create_app
-from gateway.registry import Registry
-from gateway.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
-from gateway.settings import Settings
-from interpreter.worker import create_worker
+from registry import Registry
+from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
+from runtime.settings import Settings
+from runtime.worker import create_worker
 
 TOKEN = "test-session-token"
 
@@ -122,8 +122,11 @@ async def gateway(client: Client, gateway_settings: Settings) -> AsyncIterator[G
         allow_hosts=gateway_settings.allow_hosts,
     )
     try:
-        async with worker, serving(gateway_settings, client) as url:
-            async with httpx.AsyncClient(base_url=url, headers={"Dispatched-Session": TOKEN}, timeout=60) as http:
-                yield Gateway(url, http, gateway_settings, registry, client)
+        async with (
+            worker,
+            serving(gateway_settings, client) as url,
+            httpx.AsyncClient(base_url=url, headers={"Dispatched-Session": TOKEN}, timeout=60) as http,
+        ):
+            yield Gateway(url, http, gateway_settings, registry, client)
     finally:
         await registry.close()

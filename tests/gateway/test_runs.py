@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import temporal_binary
+from cli.dev.temporal_server import temporal_binary
 from tests.gateway.conftest import TOKEN, Gateway
 from tests.gateway.test_triggers import WAITS
 from tests.upstream import Reply, Upstream

@@ -162,7 +162,7 @@ PRECEDENCE = (
     ("  \n true \n", True),
 )
 
-TRUTHINESS = (
+TRUTHINESS: tuple[tuple[Any, bool], ...] = (
     (None, False),
     (False, False),
     (0, False),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract.document import Step
+from contract.problems import DocumentInvalid
 from interpreter.graph import check_graph, plan_graph
-from interpreter.model import Step
-from interpreter.problems import DocumentInvalid
 
 
 def _steps(after: dict[str, list[str]]) -> dict[str, Step]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract.problems import DocumentInvalid, Problem
 from interpreter.loader import load_document
-from interpreter.problems import DocumentInvalid, Problem
 from interpreter.source import read_source
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

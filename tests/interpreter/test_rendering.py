@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from interpreter.messages import SecretRef, SecretSlot
-from interpreter.model import RequestAction
+from contract.document import Step
+from contract.messages import SecretRef, SecretSlot
+from interpreter.compiler import compile_step
 from interpreter.rendering import render_request
 
 CONTEXT: dict[str, Any] = {
@@ -17,7 +18,8 @@ CONTEXT: dict[str, Any] = {
 
 
 def _render(**action: Any) -> dict[str, Any]:
-    return render_request(RequestAction.model_validate({"url": "http://x", **action}), CONTEXT)
+    step = compile_step("call", Step.model_validate({"request": {"url": "http://x", **action}}))
+    return render_request(step, CONTEXT)  # type: ignore[arg-type]  # a request step
 
 
 def test_plain_templates_render_in_the_workflow() -> None:

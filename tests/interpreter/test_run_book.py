@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from interpreter.messages import ErrorInfo, RunInput, TriggerData
-from interpreter.model import Document
+from contract.document import Document
+from contract.messages import ErrorInfo, RunInput, TriggerData
 from interpreter.run_book import RunBook
 
 DOC = Document.model_validate(yaml.safe_load("""
@@ -21,7 +21,7 @@ steps:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)

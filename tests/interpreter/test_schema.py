@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.model import ACTION_KINDS
+from contract.document import ACTION_KINDS
 from interpreter.schema import SCHEMA_FILE, document_json_schema, render_schema
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

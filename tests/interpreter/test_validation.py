@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from contract.document import Document
+from contract.problems import DocumentInvalid, Problem
 from interpreter.loader import load_document
-from interpreter.model import Document
-from interpreter.problems import DocumentInvalid, Problem
 from interpreter.validation import validate_document
 
 WAIT = {"wait": {"signal": "go", "timeout": "1m"}}
@@ -95,7 +95,7 @@ REFERENCE_CASES = [
                  "steps.a is this step itself: its result does not exist yet when its when is evaluated", id="self"),
     pytest.param({"a": req(), "b": {**WAIT, "after": ["a"], "when": "steps.a.signal.name == 'x'"}}, "steps.b.when",
                  "unknown field steps.a.signal of a request step: expected one of status, response", id="field"),
-    pytest.param({"w": WAIT, "b": req("{{ steps.w.response.body }}", **{}) | {"after": ["w"]}},
+    pytest.param({"w": WAIT, "b": req("{{ steps.w.response.body }}") | {"after": ["w"]}},
                  "steps.b.request.url", "unknown field steps.w.response of a wait step: expected one of status, signal",
                  id="wait-field"),
     pytest.param({"a": {**req(), "when": "a == == b"}}, "steps.a.when",

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from activities.secrets import MemorySecretStore
 from interpreter.client import RunClient
-from interpreter.worker import create_worker
+from runtime.worker import create_worker
 from tests.workflow.engine import Engine, running_engine
 
 

@@ -10,8 +10,8 @@ import re
 import httpx
 
 from gateway.app import create_app
-from gateway.registry.tokens import Tokens
-from gateway.settings import Settings
+from registry.tokens import Tokens
+from runtime.settings import Settings
 from tests.gateway.conftest import Gateway
 
 PUBLIC = {"/healthz"}

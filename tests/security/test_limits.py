@@ -1,4 +1,4 @@
-"""Each limit of interpreter.limits and the gateway, hit on purpose: a clear error or
+"""Each limit of contract.limits and the gateway, hit on purpose: a clear error or
 event, never a run terminated by Temporal. Counting limits are lowered for the test
 (monkeypatched module constants the workflow reads at run time) to stay fast; the real
 values are checked against Temporal's caps separately."""
@@ -14,10 +14,10 @@ import pytest
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 
-from gateway.deps import MAX_BODY_BYTES
-from interpreter import limits
+from contract import limits
+from contract.limits import MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES
+from contract.problems import DocumentInvalid
 from interpreter.loader import load_document
-from interpreter.problems import DocumentInvalid
 from tests.gateway.conftest import Gateway
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine

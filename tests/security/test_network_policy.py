@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from activities.network import TEMPORAL_PORTS, BlockedAddress, NetworkPolicy
-from gateway.dev import LOOPBACK_HOSTS
+from cli.dev.stack import LOOPBACK_HOSTS
 
 REFUSED = {
     "127.0.0.1": "loopback",

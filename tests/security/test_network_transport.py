@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from activities.network import MAX_REDIRECTS, BlockedAddress, NetworkPolicy, Resolver, guarded_client
+from activities.network import BlockedAddress, NetworkPolicy, Resolver, guarded_client
+from contract.limits import MAX_REDIRECTS
 from tests.upstream import Reply, Upstream
 
 LIMITS = httpx.Limits(max_connections=10)

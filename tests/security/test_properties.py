@@ -22,9 +22,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interpreter.directives import parse_directive_headers
+from activities.directives import parse_directive_headers
+from contract.problems import DocumentInvalid, Problem
 from interpreter.loader import load_document
-from interpreter.problems import DocumentInvalid, Problem
 from tests.gateway.conftest import TOKEN, Gateway
 
 BOUNDED = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

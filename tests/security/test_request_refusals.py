@@ -10,7 +10,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.http import HttpActivities
 from activities.network import NetworkPolicy
 from activities.secrets import MemorySecretStore
-from interpreter.messages import RequestInput
+from contract.messages import RequestInput
 from tests.upstream import Reply, Upstream
 from tests.workflow.engine import Engine
 
@@ -110,7 +110,7 @@ async def test_header_injection_is_refused_without_sending(upstream: Upstream, n
 
 
 async def test_a_secret_with_a_newline_fails_without_showing_it(upstream: Upstream) -> None:
-    from interpreter.messages import SecretRef, SecretSlot
+    from contract.messages import SecretRef, SecretSlot
 
     http = HttpActivities(secrets=MemorySecretStore({"TOKEN": "tok-8c1f\r\nX-Evil: 1"}),
                           network=NetworkPolicy.from_allow_hosts(["127.0.0.1"]))

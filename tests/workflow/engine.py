@@ -15,10 +15,10 @@ from temporalio.client import Client
 
 from activities.catalog import WorkflowCatalog
 from activities.secrets import MemorySecretStore
+from contract.document import Document
+from contract.messages import Event, RunInput, RunState, TriggerData
 from interpreter.client import RunClient
-from interpreter.messages import Event, RunInput, RunState, TriggerData
-from interpreter.model import Document
-from interpreter.worker import create_worker
+from runtime.worker import create_worker
 
 
 @dataclass

@@ -14,8 +14,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import temporal_binary
-from interpreter.names import SEARCH_ATTRIBUTES
+from cli.dev.temporal_server import temporal_binary
+from interpreter.search_attributes import SEARCH_ATTRIBUTES
 from tests.upstream import Reply, Upstream
 from tests.workflow.engine import Engine, running_engine
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interpreter.model import Document
-from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
-
+from contract.document import Document
+from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine
 

@@ -15,9 +15,9 @@ import yaml
 from temporalio.client import Client
 
 from activities.catalog import MemoryCatalog
-from interpreter.messages import Event
-from interpreter.model import Document
-from interpreter.names import REVISION_ATTR, WORKFLOW_NAME_ATTR
+from contract.document import Document
+from contract.messages import Event
+from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine, running_engine
 

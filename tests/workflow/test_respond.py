@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interpreter.errors import RunFailed
+from contract.errors import RunFailed
 from tests.upstream import Reply, Upstream
 from tests.workflow.engine import Engine
 

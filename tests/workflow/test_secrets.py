@@ -7,7 +7,7 @@ import json
 
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.temporal_server import temporal_binary
+from cli.dev.temporal_server import temporal_binary
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine
 

@@ -1,0 +1,56 @@
+"""Errors of the running engine, as the gateway and the CLI tell them apart.
+
+Definition errors (a bad document) live in :mod:`contract.problems`. Failures inside
+a run travel through Temporal as ``ApplicationError`` with one of the ``type`` strings
+below, so the Web UI and the `temporal` CLI show the same codes our API does::
+
+    RunError
+    ├── RunNotFound      no run with that id (HTTP 404)
+    ├── RunClosed        the run already finished (HTTP 409)
+    └── RunFailed        the run failed before it answered (HTTP 502); carries ErrorInfo
+"""
+
+from __future__ import annotations
+
+from contract.messages import ErrorInfo
+
+# ApplicationError types raised by the request activity (step-level codes).
+HTTP_STATUS = "http_status"
+TRANSPORT = "transport"
+RESPONSE_TOO_LARGE = "response_too_large"
+SECRET_MISSING = "secret_missing"
+INVALID_REQUEST = "invalid_request"
+STEP_TIMEOUT = "timeout"
+
+# Run-level failure codes.
+STEP_FAILED = "step_failed"
+WAIT_TIMEOUT = "wait_timeout"
+EXPRESSION_FAILED = "expression_failed"
+CANCELLED = "cancelled"
+
+# Request failures a retry cannot mend.
+NON_RETRYABLE = (RESPONSE_TOO_LARGE, SECRET_MISSING, INVALID_REQUEST)
+
+
+class RunError(Exception):
+    """Base of the errors the run API raises."""
+
+
+class RunNotFound(RunError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run {run_id!r}")
+        self.run_id = run_id
+
+
+class RunClosed(RunError):
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id!r} is already {status}")
+        self.run_id = run_id
+        self.status = status
+
+
+class RunFailed(RunError):
+    def __init__(self, run_id: str, error: ErrorInfo) -> None:
+        super().__init__(f"run {run_id!r} failed: {error.code}: {error.message}")
+        self.run_id = run_id
+        self.error = error

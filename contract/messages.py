@@ -1,0 +1,185 @@
+"""The data that crosses Temporal boundaries: workflow input, activity input/output,
+query answers and events. One pydantic model per boundary, so the pydantic data
+converter checks every payload on both sides and the shapes are written down once.
+
+No Temporal imports here: the gateway and the tests read these models too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from contract.directives import ParsedDirective
+from contract.document import Document
+from contract.names import DEFAULT_PROJECT
+
+StepStatus = Literal["pending", "running", "waiting", "completed", "skipped", "failed", "cancelled"]
+RunStatus = Literal["running", "completed", "failed", "cancelled", "timed_out"]
+
+
+class TriggerData(BaseModel):
+    """What started the run: the HTTP trigger's JSON body, headers and query."""
+
+    body: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+
+
+class RunInput(BaseModel):
+    """Input of the generic workflow. The document travels with the run, so a run keeps
+    the revision it started with whatever is registered later."""
+
+    run_id: str
+    workflow: str
+    revision: int
+    document: Document
+    trigger: TriggerData = Field(default_factory=TriggerData)
+    project: str = DEFAULT_PROJECT
+
+
+class SecretRef(BaseModel):
+    """A ``{{ secrets.NAME }}`` reference left for the activity to resolve."""
+
+    secret: str
+
+
+class SecretSlot(BaseModel):
+    """Where a string that names secrets goes in the outgoing request.
+
+    ``path`` points into the request (``["url"]``, ``["headers", "authorization"]``,
+    ``["body", "auth", 0]``); ``parts`` is the string with its non-secret templates
+    already rendered by the workflow and each secret left as a :class:`SecretRef`.
+    Only the workflow writes slots, from the document's own template strings, so data
+    from a trigger or an upstream can never name a secret to be filled in.
+    """
+
+    path: list[str | int]
+    parts: list[str | SecretRef]
+
+
+class RequestInput(BaseModel):
+    """One HTTP call of a request step, templates rendered except secrets."""
+
+    run_id: str
+    workflow: str
+    step_id: str
+    method: str
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    has_body: bool = False
+    secret_slots: list[SecretSlot] = Field(default_factory=list)
+    timeout_seconds: float = 30.0
+    follow_redirects: bool = False
+
+
+class HttpResponse(BaseModel):
+    """``steps.<id>.response``: status, headers (lower-case names) and parsed body."""
+
+    status: int
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
+class RequestOutput(BaseModel):
+    """What a request activity hands back to the workflow."""
+
+    response: HttpResponse
+    attempt: int = 1
+    directives: list[ParsedDirective] = Field(default_factory=list)
+
+
+class ErrorInfo(BaseModel):
+    """A failure as users see it: a stable ``code`` and a readable ``message``."""
+
+    code: str
+    message: str
+
+
+class StepState(BaseModel):
+    status: StepStatus = "pending"
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    error: ErrorInfo | None = None
+
+
+class RunState(BaseModel):
+    """The run as ``GET /api/runs/{id}`` shows it: states, never step output."""
+
+    run_id: str
+    workflow: str
+    version: int
+    revision: int
+    status: RunStatus
+    error: ErrorInfo | None = None
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    steps: dict[str, StepState] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    """One line of the run's event log."""
+
+    seq: int
+    at: datetime
+    type: str
+    step: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventsPage(BaseModel):
+    """Events from ``after`` on; ``closed`` says no more will come."""
+
+    events: list[Event]
+    closed: bool = False
+
+
+class PublishedResponse(BaseModel):
+    """The synchronous HTTP answer of a run: from a respond step, the ``response``
+    block, or (neither given) the default ``{run_id, status}`` once the run completes."""
+
+    status: int = 200
+    content_type: str = "application/json"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    source: str = "response"
+
+
+class RunResult(BaseModel):
+    """What a completed run returns: its final state and the answer it published."""
+
+    state: RunState
+    response: PublishedResponse | None = None
+
+
+# -- the directives' look-up activities (activities.catalog) ------------------
+class WorkflowLookup(BaseModel):
+    """Input of the resolve activity. ``project`` is carried for the projects work;
+    until projects exist every workflow lives in the one default project."""
+
+    name: str
+    project: str = DEFAULT_PROJECT
+
+
+class ResolvedWorkflow(BaseModel):
+    """Output of the resolve activity: the document and revision, or neither when unknown."""
+
+    document: Document | None = None
+    revision: int | None = None
+
+
+class RunLookup(BaseModel):
+    """Input of the run look-up: the run id (the Temporal workflow id)."""
+
+    run_id: str
+
+
+class RunOpen(BaseModel):
+    """Output of the run look-up: false when the run does not exist or has closed."""
+
+    open: bool

@@ -1,0 +1,61 @@
+"""The gateway's process, ``dispatched gateway``: uvicorn serving :func:`gateway.app.create_app`.
+
+Configuration comes from the environment through :class:`~runtime.settings.Settings`
+(SPEC §4); ``--host``/``--port`` override it. uvicorn handles SIGTERM and Ctrl-C.
+
+Logging is :mod:`runtime.logs` (stderr, ``DISPATCHED_LOG_LEVEL``): the gateway says where
+it listens and when it stopped. uvicorn's loggers share that one handler (no
+``log_config`` of uvicorn's own) but stay at WARNING, and its access log stays off:
+access lines carry paths and query strings, and tokens must never reach a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import uvicorn
+
+from gateway.app import create_app
+from runtime.logs import setup_logging
+from runtime.settings import Settings
+
+logger = logging.getLogger("dispatched.gateway")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, logging once it really listens (lifespan done, bound) and once it stopped.
+
+    The stop is logged from ``shutdown``: after a SIGTERM or Ctrl-C uvicorn re-raises the
+    signal when it is done, so ``run()`` never returns to say it.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            logger.info("gateway started on http://%s:%d", self.config.host, self._bound_port())
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        logger.info("gateway stopped")
+
+    def _bound_port(self) -> int:
+        """The listening port (``--port 0`` asks the kernel for one)."""
+        for server in self.servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.config.port
+
+
+def run_gateway(*, host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
+    """Serve the gateway until stopped; exit status 1 when it could not start."""
+    settings = settings or Settings()
+    setup_logging(settings.log_level)
+    config = uvicorn.Config(
+        create_app(settings), host=host or settings.host, port=port or settings.port,
+        log_config=None, log_level="warning", access_log=False, lifespan="on",
+    )
+    server = _Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(1)  # lifespan failed (Temporal or the registry unreachable); uvicorn said why

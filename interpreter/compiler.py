@@ -1,0 +1,228 @@
+"""Compile a valid document into the plan the workflow runs: typed steps, parsed once.
+
+Validation (:mod:`interpreter.validation`) decides whether a document is acceptable;
+this stage turns an accepted one into :class:`CompiledWorkflow`, which registration
+(``load_document``), the gateway's revision cache and the workflow all share:
+
+* one frozen class per step kind — :class:`RequestStep`, :class:`WaitStep`,
+  :class:`RespondStep` — so the workflow dispatches with ``match`` and never asserts
+  that an optional action is there;
+* durations as ``timedelta``, retry policies as :class:`RetryValues`;
+* ``when`` and ``body_from`` parsed into expressions, and every templated string of an
+  action parsed into a :class:`~interpreter.expressions.Template` (plain strings stay
+  strings), so a run renders without parsing;
+* the graph planned (:class:`~interpreter.graph.Plan`: order, ancestors, dependents).
+
+Compiling is pure and deterministic (no Temporal, no I/O, no clock), so the workflow may
+compile the document its run carries on every replay and get the same plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from contract.document import Document, RequestAction, RespondAction, ResponseBlock, Step, WaitAction
+from contract.document import RetryPolicy as RetrySpec
+from contract.durations import parse_duration
+from interpreter.expressions import Expression, contains_template, parse_expression, parse_template
+from interpreter.graph import Plan, plan_graph
+
+
+@dataclass(frozen=True)
+class RetryValues:
+    """A request step's retry policy with its durations parsed."""
+
+    max_attempts: int
+    initial_interval: timedelta
+    backoff: float
+    max_interval: timedelta
+
+
+@dataclass(frozen=True)
+class StepBase:
+    """What every step has: its id, the steps it waits for and its guard."""
+
+    id: str
+    after: tuple[str, ...]
+    when: Expression | None
+
+
+@dataclass(frozen=True)
+class RequestStep(StepBase):
+    """An HTTP call (the request activity). ``url``, ``headers``, ``query`` and ``body``
+    hold parsed templates where the document had them (see :func:`compile_value`)."""
+
+    method: str
+    url: Any
+    headers: Mapping[str, Any]
+    query: Mapping[str, Any]
+    body: Any
+    has_body: bool
+    timeout: timedelta
+    retry: RetryValues
+    directives: tuple[str, ...]
+    local: bool
+    follow_redirects: bool
+
+
+@dataclass(frozen=True)
+class WaitStep(StepBase):
+    """A pause until one of ``signals`` arrives, or ``timeout`` passes (``None``: forever)."""
+
+    signals: tuple[str, ...]
+    timeout: timedelta | None
+    timeout_text: str  # as the document wrote it, for events and messages ("30m")
+    on_timeout: Literal["fail", "skip", "continue"]
+
+
+@dataclass(frozen=True)
+class RespondStep(StepBase):
+    """The synchronous answer, published without an activity; ``body_from`` wins over ``body``."""
+
+    status: int
+    content_type: str
+    headers: Mapping[str, Any]
+    body: Any
+    body_from: Expression | None
+
+
+CompiledStep = RequestStep | WaitStep | RespondStep
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The document's ``response`` block, its templates parsed."""
+
+    status: int
+    content_type: str
+    headers: Mapping[str, Any]
+    body: Any
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    """Everything a run of one document needs, computed once.
+
+    Attributes:
+        document: the validated model (what travels in a run's input).
+        steps: each step's compiled form, in document order.
+        graph: run order, ancestors and dependents.
+        response: the ``response`` block, if the document has one.
+    """
+
+    document: Document
+    steps: Mapping[str, CompiledStep]
+    graph: Plan
+    response: Answer | None
+
+    def kind(self, step_id: str) -> str:
+        """``request``, ``wait`` or ``respond``: the step's kind as events name it."""
+        return _KIND[type(self.steps[step_id])]
+
+
+_KIND: dict[type, str] = {RequestStep: "request", WaitStep: "wait", RespondStep: "respond"}
+
+
+def compile_value(value: Any) -> Any:
+    """``value`` with every templated string replaced by its parsed ``Template``.
+
+    Mappings and lists are copied; other values (numbers, plain strings) are kept.
+    :func:`~interpreter.expressions.render_value` renders the result.
+
+    Raises:
+        ExpressionError: for a malformed template (validation reports these first).
+    """
+    if isinstance(value, str):
+        return parse_template(value) if contains_template(value) else value
+    if isinstance(value, Mapping):
+        return {key: compile_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [compile_value(item) for item in value]
+    return value
+
+
+def _expression(text: str | None) -> Expression | None:
+    return parse_expression(text) if text is not None else None
+
+
+def _retry(retry: RetrySpec) -> RetryValues:
+    return RetryValues(
+        max_attempts=retry.max_attempts,
+        initial_interval=parse_duration(retry.initial_interval),
+        backoff=retry.backoff,
+        max_interval=parse_duration(retry.max_interval),
+    )
+
+
+def _request(common: dict[str, Any], step: Step, action: RequestAction) -> RequestStep:
+    return RequestStep(
+        **common,
+        method=action.method,
+        url=compile_value(action.url),
+        headers=compile_value(action.headers),
+        query=compile_value(action.query),
+        body=compile_value(action.body),
+        has_body="body" in action.model_fields_set and action.body is not None,
+        timeout=parse_duration(action.timeout),
+        retry=_retry(action.retry),
+        directives=tuple(step.directives),
+        local=action.local,
+        follow_redirects=action.follow_redirects,
+    )
+
+
+def _wait(common: dict[str, Any], action: WaitAction) -> WaitStep:
+    return WaitStep(
+        **common,
+        signals=tuple(action.signal_names),
+        timeout=parse_duration(action.timeout) if action.timeout else None,
+        timeout_text=action.timeout or "",
+        on_timeout=action.on_timeout,
+    )
+
+
+def _respond(common: dict[str, Any], action: RespondAction) -> RespondStep:
+    return RespondStep(
+        **common,
+        status=action.status,
+        content_type=action.content_type,
+        headers=compile_value(action.headers),
+        body=compile_value(action.body),
+        body_from=_expression(action.body_from),
+    )
+
+
+def compile_step(step_id: str, step: Step) -> CompiledStep:
+    """One validated step in its typed form."""
+    common: dict[str, Any] = {"id": step_id, "after": tuple(step.after), "when": _expression(step.when)}
+    if step.request is not None:
+        return _request(common, step, step.request)
+    if step.wait is not None:
+        return _wait(common, step.wait)
+    if step.respond is not None:
+        return _respond(common, step.respond)
+    raise ValueError(f"step {step_id!r} has no action")  # the model refuses such a step
+
+
+def _answer(block: ResponseBlock | None) -> Answer | None:
+    if block is None:
+        return None
+    return Answer(block.status, block.content_type, compile_value(block.headers), compile_value(block.body))
+
+
+def compile_document(document: Document, *, graph: Plan | None = None) -> CompiledWorkflow:
+    """Compile a validated document; ``graph`` reuses a plan validation already made.
+
+    Raises:
+        DocumentInvalid: when the graph is broken (a document that passed validation is not).
+        ExpressionError: for a malformed expression (likewise).
+    """
+    return CompiledWorkflow(
+        document=document,
+        steps={step_id: compile_step(step_id, step) for step_id, step in document.steps.items()},
+        graph=graph if graph is not None else plan_graph(document.steps),
+        response=_answer(document.response),
+    )

@@ -1,0 +1,65 @@
+"""Secrets: encrypted at rest, names only on the way out (values go to activities)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry.crypto import SecretCipher
+from registry.database import Database, Tx, now_text, parse_time
+from registry.errors import InvalidSecretName, SecretNotFound
+
+SECRET_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """What anyone may know about a secret: its name and when it last changed."""
+
+    name: str
+    updated_at: datetime
+
+
+def check_secret_name(name: str) -> str:
+    """``name`` if it is a valid secret name (``secrets.ECOM_API_URL``), else raise."""
+    if not SECRET_NAME.fullmatch(name):
+        raise InvalidSecretName(name)
+    return name
+
+
+class Secrets:
+    """Data access for the ``secrets`` table."""
+
+    def __init__(self, db: Database, cipher: SecretCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    async def set(self, name: str, value: str) -> SecretInfo:
+        check_secret_name(name)
+        encrypted = self._cipher.encrypt(value)
+        now = now_text()
+
+        def work(tx: Tx) -> None:
+            tx.execute(
+                "INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, encrypted, now),
+            )
+
+        await self._db.run(work)
+        return SecretInfo(name, parse_time(now))
+
+    async def get(self, name: str) -> str | None:
+        """The decrypted value, for the worker's request activity only."""
+        row = await self._db.run(lambda tx: tx.one("SELECT value FROM secrets WHERE name = ?", (name,)))
+        return self._cipher.decrypt(row[0]) if row else None
+
+    async def delete(self, name: str) -> None:
+        changed = await self._db.run(lambda tx: tx.execute("DELETE FROM secrets WHERE name = ?", (name,)))
+        if not changed:
+            raise SecretNotFound(name)
+
+    async def list(self) -> list[SecretInfo]:
+        rows = await self._db.run(lambda tx: tx.all("SELECT name, updated_at FROM secrets ORDER BY name"))
+        return [SecretInfo(name, parse_time(at)) for name, at in rows]

@@ -1,0 +1,167 @@
+"""Registered workflows and their immutable revisions.
+
+``put`` adds revision n+1 (a source identical to the live current revision is not a
+new revision, so redeploying the same file is a no-op); ``delete`` only marks the
+workflow deleted, so revisions stay readable and a later ``put`` continues numbering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contract.document import Document
+from registry.database import Database, Tx, now_text, parse_time
+from registry.errors import WorkflowNotFound
+
+
+@dataclass(frozen=True)
+class WorkflowRevision:
+    """One stored revision: what was sent (``source``) and what it loaded as.
+
+    ``document_json`` is the validated model as stored. A revision never changes, so
+    readers that run it (the gateway) compile it once and keep the result by
+    ``(name, revision)`` rather than validating it again per request; :attr:`document`
+    is there for the occasional reader.
+    """
+
+    name: str
+    revision: int
+    version: int
+    format: str
+    source: str
+    document_json: str
+    created_at: datetime
+
+    @property
+    def document(self) -> Document:
+        """The stored document as a model (validated on each access: keep it if reused)."""
+        return Document.model_validate_json(self.document_json)
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    """A live workflow as the list shows it."""
+
+    name: str
+    revision: int
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PutResult:
+    revision: WorkflowRevision
+    created: bool
+
+
+_REVISION_COLUMNS = "name, revision, version, format, source, document, created_at"
+
+
+def _revision(row: tuple[Any, ...]) -> WorkflowRevision:
+    name, revision, version, fmt, source, document, created_at = row
+    return WorkflowRevision(
+        name=name,
+        revision=revision,
+        version=version,
+        format=fmt,
+        source=source,
+        document_json=document,
+        created_at=parse_time(created_at),
+    )
+
+
+def _current(tx: Tx, name: str) -> WorkflowRevision | None:
+    row = tx.one(
+        f"SELECT r.{_REVISION_COLUMNS.replace(', ', ', r.')} FROM workflows w "
+        "JOIN workflow_revisions r ON r.name = w.name AND r.revision = w.current_revision "
+        "WHERE w.name = ? AND w.deleted_at IS NULL",
+        (name,),
+    )
+    return _revision(row) if row else None
+
+
+class Workflows:
+    """Data access for the ``workflows`` and ``workflow_revisions`` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def put(self, document: Document, *, source: str, format: str) -> PutResult:
+        """Store ``document`` as the workflow's next revision (and undelete it)."""
+
+        def work(tx: Tx) -> PutResult:
+            current = _current(tx, document.name)
+            if current is not None and current.source == source:
+                return PutResult(current, created=False)
+            now = now_text()
+            row = tx.one("SELECT MAX(revision) FROM workflow_revisions WHERE name = ?", (document.name,))
+            revision = (row[0] or 0) + 1 if row else 1
+            tx.execute(
+                f"INSERT INTO workflow_revisions ({_REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                # exclude_unset keeps which fields the author wrote (a respond step's
+                # explicit `body: null` differs from no body at all).
+                (document.name, revision, document.version, format, source,
+                 document.model_dump_json(exclude_unset=True), now),
+            )
+            tx.execute(
+                "INSERT INTO workflows (name, current_revision, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "current_revision = excluded.current_revision, "
+                "updated_at = excluded.updated_at, deleted_at = NULL",
+                (document.name, revision, now, now),
+            )
+            stored = _current(tx, document.name)
+            assert stored is not None
+            return PutResult(stored, created=True)
+
+        return await self._db.run(work)
+
+    async def current(self, name: str) -> WorkflowRevision | None:
+        """The live current revision, or None (unknown or deleted)."""
+        return await self._db.run(lambda tx: _current(tx, name))
+
+    async def require(self, name: str) -> WorkflowRevision:
+        """Like :meth:`current`, raising :class:`WorkflowNotFound`."""
+        found = await self.current(name)
+        if found is None:
+            raise WorkflowNotFound(name)
+        return found
+
+    async def revisions(self, name: str) -> list[WorkflowRevision]:
+        """Every revision of a workflow, oldest first (empty when unknown)."""
+
+        def work(tx: Tx) -> list[WorkflowRevision]:
+            rows = tx.all(
+                f"SELECT {_REVISION_COLUMNS} FROM workflow_revisions WHERE name = ? ORDER BY revision",
+                (name,),
+            )
+            return [_revision(row) for row in rows]
+
+        return await self._db.run(work)
+
+    async def list(self) -> list[WorkflowInfo]:
+        """Live workflows, by name."""
+
+        def work(tx: Tx) -> list[WorkflowInfo]:
+            rows = tx.all(
+                "SELECT w.name, w.current_revision, r.version, w.updated_at FROM workflows w "
+                "JOIN workflow_revisions r ON r.name = w.name AND r.revision = w.current_revision "
+                "WHERE w.deleted_at IS NULL ORDER BY w.name"
+            )
+            return [WorkflowInfo(n, rev, ver, parse_time(at)) for n, rev, ver, at in rows]
+
+        return await self._db.run(work)
+
+    async def delete(self, name: str) -> None:
+        """Mark the workflow deleted; runs in flight keep their own document."""
+
+        def work(tx: Tx) -> int:
+            return tx.execute(
+                "UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL",
+                (now_text(), now_text(), name),
+            )
+
+        if not await self._db.run(work):
+            raise WorkflowNotFound(name)

@@ -1,0 +1,132 @@
+"""Configuration read by every Dispatched process (gateway, worker, CLI, ``dev``).
+
+One :class:`Settings` class, filled from the environment (SPEC §4), so the gateway,
+the worker and the CLI can never disagree about where Temporal or the registry is.
+Flags of the CLI override these by constructing ``Settings(field=value)``; code handed
+an explicit environment mapping uses :meth:`Settings.from_environ`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+
+DEFAULT_DATA_DIR = ".dispatched"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC §4's table, plus where the secrets key lives.
+
+    Field names are the Python spelling; each reads the environment variable in its
+    ``validation_alias`` (``TEMPORAL_ADDRESS``, ``DISPATCHED_DATABASE``, ...).
+    """
+
+    # env_ignore_empty: ``DISPATCHED_URL=`` (set but empty) means "use the default", as a
+    # shell user expects, instead of an empty URL or a port that fails to parse.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True, env_ignore_empty=True)
+
+    temporal_address: str = Field("localhost:7233", validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field("default", validation_alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field("dispatched", validation_alias="DISPATCHED_TASK_QUEUE")
+    data_dir: Path = Field(Path(DEFAULT_DATA_DIR), validation_alias="DISPATCHED_DATA_DIR")
+    database: str = Field(
+        f"{DEFAULT_DATA_DIR}/dispatched.db",
+        validation_alias="DISPATCHED_DATABASE",
+        description="a SQLite file path, or a postgresql:// URL",
+    )
+    host: str = Field("127.0.0.1", validation_alias="DISPATCHED_HOST")
+    port: int = Field(4000, ge=1, le=65535, validation_alias="DISPATCHED_PORT")
+    token: SecretStr | None = Field(None, validation_alias="DISPATCHED_TOKEN")
+    url: str = Field("http://localhost:4000", validation_alias="DISPATCHED_URL")
+    allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="DISPATCHED_ALLOW_HOSTS"
+    )
+    max_response_bytes: int = Field(
+        DEFAULT_MAX_RESPONSE_BYTES,
+        ge=1024,
+        validation_alias="DISPATCHED_MAX_RESPONSE_BYTES",
+        description="the largest upstream response body a request step accepts (SPEC §1: default 1 MiB)",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="DISPATCHED_SECRET_KEY",
+        description="Fernet key that encrypts secrets at rest; else <data_dir>/secret.key",
+    )
+    log_level: LogLevel = Field(
+        "INFO",
+        validation_alias="DISPATCHED_LOG_LEVEL",
+        description="the worker's and the gateway's log level (httpx and httpcore stay at WARNING)",
+    )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings read from ``environ`` as if it were the whole process environment.
+
+        ``Settings()`` reads ``os.environ``; a caller handed its own mapping (the CLI's
+        target lookup, and its tests) must not have a variable the mapping leaves out
+        leak in from the calling shell. Names match case-insensitively and empty values
+        count as unset, exactly as for ``Settings()``.
+        """
+        given = {name.upper(): value for name, value in environ.items() if value != ""}
+        values: dict[str, Any] = {alias: given[alias] for alias in _environment_names() if alias in given}
+        return _GivenOnly(**values)
+
+    @field_validator("allow_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """The environment gives ``a.example,10.0.0.0/8``; code may pass a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        """``DISPATCHED_LOG_LEVEL=debug`` is as good as ``DEBUG``."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("token", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``DISPATCHED_TOKEN=`` (set but empty) means no token, never an empty one."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_postgres(self) -> bool:
+        """True when the registry lives in PostgreSQL rather than a SQLite file."""
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def secret_key_file(self) -> Path:
+        """The key file made on first use when ``DISPATCHED_SECRET_KEY`` is not set."""
+        return self.data_dir / "secret.key"
+
+
+class _GivenOnly(Settings):
+    """:class:`Settings` from constructor values alone, no environment (see ``from_environ``)."""
+
+    model_config = SettingsConfigDict(title="Settings")  # validation errors name the class users know
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def _environment_names() -> list[str]:
+    """Every variable :class:`Settings` reads (``TEMPORAL_ADDRESS``, ``DISPATCHED_URL``, ...)."""
+    return [alias for field in Settings.model_fields.values() if isinstance(alias := field.validation_alias, str)]

@@ -1,0 +1,93 @@
+"""A Temporal worker that runs the generic workflow and the engine's activities.
+
+:func:`create_worker` wires the interpreter's workflow to the activities; it is the one
+place the two meet (they never import each other). :func:`build_worker` does the same
+over the registry, as ``dispatched worker`` and ``dispatched dev`` run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.catalog import CatalogActivities, MemoryCatalog, WorkflowCatalog
+from activities.http import HttpActivities
+from activities.network import NetworkPolicy
+from activities.secrets import SecretStore
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+from interpreter.workflow import DispatchedRun
+from registry import Registry
+from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
+from runtime.settings import Settings
+
+
+class DispatchedWorker(Worker):
+    """A worker that also owns the activities' shared HTTP client and closes it on shutdown
+    (both ``async with`` and ``run()`` end in ``run()``)."""
+
+    def __init__(self, client: Client, *, http: HttpActivities, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.http = http
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            await self.http.aclose()
+
+
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
+# The sandbox still guards the workflow code (no I/O, no wall clock), but the engine's
+# own modules are imported once per process instead of once per run: re-importing them
+# cost ~19 ms of CPU for every run started (bench/README.md).
+_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("contract", "interpreter", "activities")
+
+
+def create_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    secrets: SecretStore,
+    catalog: WorkflowCatalog | None = None,
+    max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    allow_hosts: Sequence[str] = (),
+) -> DispatchedWorker:
+    """Build the worker; ``client`` must use the pydantic data converter.
+
+    ``catalog`` answers which revision a ``Dispatched-Spawn`` starts; without one, only
+    an empty in-memory catalog exists and every spawn is rejected as unknown.
+    ``allow_hosts`` (``DISPATCHED_ALLOW_HOSTS``) opens private or loopback hosts, addresses
+    or CIDRs to request steps; the Temporal server's own ports stay closed whatever it says.
+    """
+    network = NetworkPolicy.from_allow_hosts(allow_hosts, temporal_address=client.service_client.config.target_host)
+    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes, network=network)
+    lookups = CatalogActivities(catalog or MemoryCatalog())
+    return DispatchedWorker(
+        client,
+        http=http,
+        task_queue=task_queue,
+        workflows=[DispatchedRun],
+        activities=[http.request, lookups.resolve_workflow, lookups.run_is_open],
+        # A worker that died holds its runs' next workflow task on its sticky queue until
+        # this passes (SDK default 10 s); 3 s lets another worker take over sooner, at the
+        # cost of an occasional full replay when a live worker is merely slow.
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
+    )
+
+
+def build_worker(client: Client, settings: Settings, registry: Registry) -> DispatchedWorker:
+    """The engine's worker over the registry: its secrets and its catalog."""
+    return create_worker(
+        client,
+        task_queue=settings.task_queue,
+        secrets=RegistrySecretStore(registry),
+        catalog=RegistryWorkflowCatalog(registry),
+        max_body_bytes=settings.max_response_bytes,
+        allow_hosts=settings.allow_hosts,
+    )

@@ -67,6 +67,7 @@ def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subpro
         "DISPATCHED_DATA_DIR": str(data_dir),
         "DISPATCHED_DATABASE": str(data_dir / "dispatched.db"),
         "DISPATCHED_TOKEN": BENCH_TOKEN,
+        "DISPATCHED_LOG_LEVEL": "WARNING",  # the table on stdout, not the gateway's start line
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,

@@ -11,8 +11,7 @@ from cli.client import GatewayClient
 from cli.events import as_event_list, follow_events, format_event
 from cli.inputs import parse_data
 from cli.output import cell, print_body, print_json, print_table
-
-DEFAULT_WAIT = 30
+from contract.limits import DEFAULT_WAIT_SECONDS
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,8 +23,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     start.add_argument("name", help="the workflow's name")
     start.add_argument("--data", help="the trigger body: JSON, or @file (@- for stdin)")
     start.add_argument("--async", dest="run_async", action="store_true", help="print only the run id at once")
-    start.add_argument("--wait", type=int, default=DEFAULT_WAIT, metavar="SECONDS",
-                       help=f"how long a synchronous start waits for the answer (default {DEFAULT_WAIT})")
+    start.add_argument("--wait", type=int, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+                       help=f"how long a synchronous start waits for the answer (default {DEFAULT_WAIT_SECONDS})")
     start.add_argument("--idempotency-key", help="repeat-safe key: the same key returns the same run")
     start.set_defaults(handler=start_run)
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 
-from contract.limits import MAX_SLUG_CHARS, MAX_STEP_ID_CHARS
+from contract.limits import MAX_SECRET_NAME_CHARS, MAX_SLUG_CHARS, MAX_STEP_ID_CHARS
 from contract.names import RUN_ID_PREFIX
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 SIGNAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+SECRET_NAME = re.compile(rf"[A-Z_][A-Z0-9_]{{0,{MAX_SECRET_NAME_CHARS - 1}}}")
 RUN_ID = re.compile(re.escape(RUN_ID_PREFIX) + r"[A-Za-z0-9_-]+")
 # Temporal's own signals and queries start with '__' (``__stack_trace``, ``__temporal_...``).
 RESERVED_PREFIX = "__"
@@ -40,6 +41,12 @@ def is_slug(value: str) -> bool:
 def slug_problem(value: str) -> str | None:
     """None for a good workflow name, else :data:`SLUG_RULE`."""
     return None if is_slug(value) else SLUG_RULE
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether ``name`` may name a secret: upper-case letters, digits and '_', as
+    ``{{ secrets.ECOM_API_URL }}`` reads it."""
+    return SECRET_NAME.fullmatch(name) is not None
 
 
 def step_id_problem(value: str) -> str | None:

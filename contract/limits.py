@@ -60,8 +60,16 @@ DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 # Redirects one request step follows: enough for real sites, few enough that a
 # redirect loop fails fast (each hop is checked against the network policy again).
 MAX_REDIRECTS = 5
+# How long a synchronous trigger waits for the run's answer unless ``Prefer: wait=N``
+# (or ``dispatched run start --wait``) says otherwise (SPEC §3).
+DEFAULT_WAIT_SECONDS = 30
 # ``Prefer: wait=N`` is capped: a synchronous trigger holds a connection that long.
 MAX_WAIT_SECONDS = 300.0
+# Values (scalars and collections) in one document's source: past this a YAML alias bomb
+# or a generated monster is refused before it is built.
+MAX_DOCUMENT_NODES = 200_000
+# A secret's name (after its first character), as ``{{ secrets.NAME }}`` spells it.
+MAX_SECRET_NAME_CHARS = 128
 # An Idempotency-Key is stored per workflow for 24 hours; it is a key, not a payload.
 MAX_IDEMPOTENCY_KEY_CHARS = 255
 

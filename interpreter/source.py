@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from contract.limits import MAX_DOCUMENT_NODES
 from contract.problems import Path, Problem
 
 # Scalars keep the type PyYAML's safe loader gives them, except timestamps: a date
@@ -33,7 +34,6 @@ _SCALARS = {
 _BOOL = "tag:yaml.org,2002:bool"
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_MAX_NODES = 200_000
 # libyaml's parser, when PyYAML was built with it, is some 20 times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # alias expansion ("billion laughs") stops here
 
@@ -110,8 +110,8 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.nodes += 1
-        if self.nodes > _MAX_NODES:
-            raise _SourceError(_at(node, path, f"the document is too large (over {_MAX_NODES} values)"))
+        if self.nodes > MAX_DOCUMENT_NODES:
+            raise _SourceError(_at(node, path, f"the document is too large (over {MAX_DOCUMENT_NODES} values)"))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from contract.identifiers import is_secret_name
 from registry.crypto import SecretCipher
 from registry.database import Database, Tx, now_text, parse_time
 from registry.errors import InvalidSecretName, SecretNotFound
-
-SECRET_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -23,7 +21,7 @@ class SecretInfo:
 
 def check_secret_name(name: str) -> str:
     """``name`` if it is a valid secret name (``secrets.ECOM_API_URL``), else raise."""
-    if not SECRET_NAME.fullmatch(name):
+    if not is_secret_name(name):
         raise InvalidSecretName(name)
     return name
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from contract.headers import is_json, join_repeated
-from contract.limits import MAX_IDEMPOTENCY_KEY_CHARS, MAX_WAIT_SECONDS
+from contract.limits import DEFAULT_WAIT_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_WAIT_SECONDS
 from contract.messages import PublishedResponse, RunInput, TriggerData
 from gateway.deps import CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
@@ -29,7 +29,6 @@ from interpreter.client import RunClient
 router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
 
 T = TypeVar("T")
-DEFAULT_WAIT = 30.0
 # Never kept in a run: its trigger data is in Temporal's history for everyone to read.
 CREDENTIAL_HEADERS = frozenset({"dispatched-session", "authorization", "proxy-authorization", "cookie"})
 _IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}")
@@ -42,14 +41,14 @@ class Preferences:
     """What the client's ``Prefer`` headers (RFC 7240) ask for."""
 
     respond_async: bool = False
-    wait: float = DEFAULT_WAIT
+    wait: float = float(DEFAULT_WAIT_SECONDS)
 
 
 def parse_prefer(values: list[str]) -> Preferences:
     """``respond-async`` and ``wait=N`` (seconds, capped at
     :data:`~contract.limits.MAX_WAIT_SECONDS`); unknown or malformed preferences are
     ignored, as RFC 7240 asks."""
-    respond_async, wait = False, DEFAULT_WAIT
+    respond_async, wait = False, float(DEFAULT_WAIT_SECONDS)
     for value in values:
         for item in value.split(","):
             token, _, arg = item.split(";", 1)[0].strip().partition("=")

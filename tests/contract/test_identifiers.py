@@ -14,6 +14,7 @@ from contract.identifiers import (
     SIGNAL_NAME_RULE,
     SLUG_RULE,
     STEP_ID_RULE,
+    is_secret_name,
     is_slug,
     mint_run_id,
     run_id_problem,
@@ -148,3 +149,13 @@ def test_a_run_id_needs_enough_randomness() -> None:
         mint_run_id("abc")
     with pytest.raises(ValueError):
         mint_run_id("z" * 32)
+
+
+@pytest.mark.parametrize("name", ["ECOM_API_URL", "_X", "A" * 128, "T0KEN_2"])
+def test_secret_names_the_templates_can_spell(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["", "lower", "1ST", "A-B", "A" * 129, "A B", "Ä"])
+def test_secret_names_refused(name: str) -> None:
+    assert not is_secret_name(name)

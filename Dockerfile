@@ -9,6 +9,7 @@ COPY registry ./registry
 COPY runtime ./runtime
 COPY gateway ./gateway
 COPY cli ./cli
+COPY examples ./examples
 RUN pip install --no-cache-dir .
 RUN useradd --create-home dispatched
 USER dispatched

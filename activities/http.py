@@ -182,7 +182,7 @@ class HttpActivities:
             pieces: list[str] = []
             for part in slot.parts:
                 if isinstance(part, SecretRef):
-                    value = await self._secret(part)
+                    value = await self._secret(input.project, part)
                     values.append(value)
                     pieces.append(value)
                 else:
@@ -192,8 +192,9 @@ class HttpActivities:
                 masked_url = _masked(slot)
         return spec, _redactable(values), masked_url
 
-    async def _secret(self, ref: SecretRef) -> str:
-        value = await self.secrets.get(ref.secret)
+    async def _secret(self, project: str, ref: SecretRef) -> str:
+        """The run's own project's value: a same-named secret of another project is never read."""
+        value = await self.secrets.get(project, ref.secret)
         if value is None:
             raise _fail(errors.SECRET_MISSING, f"secret {ref.secret!r} is not set", retryable=False)
         return value

@@ -17,6 +17,7 @@ from bench.stats import percentile
 from bench.variants import run_input
 from bench.workloads import WAIT_SIGNAL, Workload
 from contract.messages import RunResult
+from contract.names import DEFAULT_PROJECT
 from interpreter.client import RunClient
 
 START_CONCURRENCY = 32
@@ -44,7 +45,7 @@ async def _until_parked(runs: RunClient, run_ids: list[str], timeout: float) -> 
     """
     deadline = time.monotonic() + timeout
     for run_id in run_ids[-10:]:
-        while getattr((await runs.state(run_id)).steps.get("w"), "status", None) != "waiting":
+        while getattr((await runs.state(run_id, project=DEFAULT_PROJECT)).steps.get("w"), "status", None) != "waiting":
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} did not park within {timeout:.0f} s")
             await asyncio.sleep(0.2)
@@ -69,7 +70,7 @@ async def measure_parked(
     for run_id in random.Random(7).sample(run_ids, min(signals, len(run_ids))):
         handle = client.get_workflow_handle(run_id, result_type=RunResult)
         started = time.perf_counter()
-        await runs.signal(run_id, WAIT_SIGNAL, {})
+        await runs.signal(run_id, WAIT_SIGNAL, {}, project=DEFAULT_PROJECT)
         await handle.result()
         latencies.append(1000 * (time.perf_counter() - started))
     return {

@@ -20,6 +20,7 @@ from bench.baseline import WORKFLOW_NAME, HandwrittenInput
 from bench.workloads import WAIT_SIGNAL, Workload, document_data
 from contract.document import Document
 from contract.messages import RunInput, RunResult, TriggerData
+from contract.names import DEFAULT_PROJECT
 from interpreter.client import RunClient
 
 RunOnce = Callable[[], Awaitable[float | None]]
@@ -106,7 +107,7 @@ def api_result(setup: Setup, workload: Workload) -> RunOnce:
             return None
         await asyncio.sleep(PARK_PAUSE)
         started = time.perf_counter()
-        await runs.signal(run_id, WAIT_SIGNAL, {})
+        await runs.signal(run_id, WAIT_SIGNAL, {}, project=DEFAULT_PROJECT)
         await handle.result()
         return time.perf_counter() - started
 

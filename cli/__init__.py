@@ -13,9 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import run, secrets, serve, workflow
+from cli import marketplace, project, run, secrets, serve, token, workflow
 from cli.client import GatewayClient
-from cli.config import resolve_target
+from cli.config import add_project_option, resolve_target
 from cli.errors import CliError
 
 __all__ = ["build_parser", "main"]
@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(commands)
     workflow.register(commands)
     secrets.register(commands)
+    project.register(commands)
+    token.register(commands)
+    marketplace.register(commands)
+    add_project_option(parser)  # last, so it reaches every command registered above
     return parser
 
 
@@ -43,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "offline", False):
             args.handler(args)
         else:
-            with GatewayClient(resolve_target()) as client:
+            with GatewayClient(resolve_target(project=getattr(args, "project", None))) as client:
                 args.handler(args, client)
     except CliError as exc:
         exc.report()

@@ -18,6 +18,7 @@ from cli.config import GatewayTarget
 from cli.errors import EXIT_UNREACHABLE, CliError
 
 SESSION_HEADER = "Dispatched-Session"
+PROJECT_HEADER = "Dispatched-Project"
 _NO_BODY = object()
 
 
@@ -53,16 +54,19 @@ def error_from_response(response: httpx.Response) -> CliError:
 
 
 class GatewayClient:
-    """Calls the gateway at ``target.url`` with ``Dispatched-Session: target.token``.
+    """Calls the gateway at ``target.url`` with ``Dispatched-Session: target.token``, and
+    ``Dispatched-Project: target.project`` on every request when a project is named.
 
     Args:
-        target: where the gateway is and which token to present.
+        target: where the gateway is, which token to present and which project to name.
         timeout: seconds for connecting and for each read (a sync run start raises it).
     """
 
     def __init__(self, target: GatewayTarget, *, timeout: float = 30.0) -> None:
         self.target = target
         headers = {SESSION_HEADER: target.token} if target.token else {}
+        if target.project:
+            headers[PROJECT_HEADER] = target.project
         self._http = httpx.Client(base_url=target.url, headers=headers, timeout=timeout)
 
     def __enter__(self) -> GatewayClient:

@@ -7,6 +7,7 @@ without it the value is read from stdin, with no echo on a terminal.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 from urllib.parse import quote
 
 from cli.client import GatewayClient
@@ -41,14 +42,25 @@ def set_secret(args: argparse.Namespace, client: GatewayClient) -> None:
 
 
 def list_secrets(args: argparse.Namespace, client: GatewayClient) -> None:
-    """``GET /api/secrets``: names and when each was last set."""
+    """``GET /api/secrets``: each secret's status, the workflows using it, when it was set."""
     answer = client.get_json("/api/secrets")
     if args.json:
         print_json(answer)
         return
     secrets = answer.get("secrets", []) if isinstance(answer, dict) else answer
-    rows = [[s.get("name"), s.get("updated_at")] if isinstance(s, dict) else [s, None] for s in secrets]
-    print_table(["NAME", "UPDATED"], rows, empty="no secrets")
+    print_table(["NAME", "STATUS", "USED BY", "UPDATED"], secret_rows(secrets), empty="no secrets")
+
+
+def secret_rows(secrets: list[Any]) -> list[list[Any]]:
+    """The list's rows. ``USED BY`` joins the workflow names with commas and no spaces, so
+    every column stays one word for ``awk``; a pending secret was never set: ``-``."""
+    rows = []
+    for s in secrets:
+        if not isinstance(s, dict):
+            s = {"name": s}
+        used_by = ",".join(str(name) for name in s.get("used_by") or [])
+        rows.append([s.get("name"), s.get("status"), used_by, s.get("updated_at")])
+    return rows
 
 
 def unset_secret(args: argparse.Namespace, client: GatewayClient) -> None:

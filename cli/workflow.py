@@ -76,8 +76,18 @@ def deploy_workflow(args: argparse.Namespace, client: GatewayClient) -> None:
         print_json(answer)
         return
     print(f"deployed {answer.get('name', name)} revision {answer.get('revision')} (version {answer.get('version')})")
+    for line in pending_lines(answer.get("pending_secrets") or [], client.target.project):
+        print(line)
     for warning in answer.get("warnings") or []:
         print(_warning_line(warning), file=sys.stderr)
+
+
+def pending_lines(pending: list[str], project: str | None) -> list[str]:
+    """A line per secret the workflow uses that is not set yet (SPEC §7): runs of it are
+    refused (409 secrets_pending) until each is set, so say how, ready to copy, with the
+    ``--project`` the deploy went to."""
+    where = f" --project {project}" if project else ""
+    return [f"pending secret {name}: set it with `dispatched secrets set {name}{where}`" for name in pending]
 
 
 def _warning_line(warning: Any) -> str:

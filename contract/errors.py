@@ -28,6 +28,10 @@ WAIT_TIMEOUT = "wait_timeout"
 EXPRESSION_FAILED = "expression_failed"
 CANCELLED = "cancelled"
 
+# A workflow uses a secret its project has not set: the trigger is refused (409), and so is
+# a spawn directive of it (directive.rejected).
+SECRETS_PENDING = "secrets_pending"
+
 # Request failures a retry cannot mend.
 NON_RETRYABLE = (RESPONSE_TOO_LARGE, SECRET_MISSING, INVALID_REQUEST)
 

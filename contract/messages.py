@@ -61,7 +61,11 @@ class SecretSlot(BaseModel):
 
 
 class RequestInput(BaseModel):
-    """One HTTP call of a request step, templates rendered except secrets."""
+    """One HTTP call of a request step, templates rendered except secrets.
+
+    ``project`` is the run's: the activity fills the secret slots from that project's
+    secrets. Inputs recorded before projects lack it and read the default project's.
+    """
 
     run_id: str
     workflow: str
@@ -75,6 +79,7 @@ class RequestInput(BaseModel):
     secret_slots: list[SecretSlot] = Field(default_factory=list)
     timeout_seconds: float = 30.0
     follow_redirects: bool = False
+    project: str = DEFAULT_PROJECT
 
 
 class HttpResponse(BaseModel):
@@ -159,18 +164,23 @@ class RunResult(BaseModel):
 
 # -- the directives' look-up activities (activities.catalog) ------------------
 class WorkflowLookup(BaseModel):
-    """Input of the resolve activity. ``project`` is carried for the projects work;
-    until projects exist every workflow lives in the one default project."""
+    """Input of the resolve activity: a workflow name in the spawning run's project."""
 
     name: str
     project: str = DEFAULT_PROJECT
 
 
 class ResolvedWorkflow(BaseModel):
-    """Output of the resolve activity: the document and revision, or neither when unknown."""
+    """Output of the resolve activity: the document and revision, or neither when unknown.
+
+    ``pending_secrets`` names the secrets the document uses that its project has not set
+    (sorted); a spawn of such a workflow is rejected, as a trigger of it is refused.
+    Answers recorded before the field existed read as none pending.
+    """
 
     document: Document | None = None
     revision: int | None = None
+    pending_secrets: list[str] = Field(default_factory=list)
 
 
 class RunLookup(BaseModel):
@@ -180,6 +190,13 @@ class RunLookup(BaseModel):
 
 
 class RunOpen(BaseModel):
-    """Output of the run look-up: false when the run does not exist or has closed."""
+    """Output of the run look-up: false when the run does not exist or has closed.
+
+    ``project`` is the run's (its ``DispatchedProject`` search attribute, else its memo,
+    else the default project, as for every run from before projects). The directive
+    compares it with its own run's project; answers recorded before the field existed
+    read as the default project, which every run then belonged to.
+    """
 
     open: bool
+    project: str = DEFAULT_PROJECT

@@ -17,14 +17,29 @@ STATE_QUERY = "dispatched.state"
 EVENTS_QUERY = "dispatched.events"
 
 RUN_ID_PREFIX = "run_"
-# The project every workflow and run belongs to until projects exist; a directive may
-# only reach runs of its own project (interpreter.directive_effects.may_reach).
+# The project that always exists. Everything from before projects belongs to it: a run
+# with neither the project search attribute nor a `project` memo is this project's. A
+# directive only reaches runs of its own project (interpreter.directive_effects.may_reach).
 DEFAULT_PROJECT = "default"
 
-# Search attributes (the typed keys are in interpreter.search_attributes).
+# Search attributes (the typed keys are in interpreter.search_attributes). Each one must
+# be registered on the namespace before a run can carry it (README, the dev server).
 WORKFLOW_NAME_ATTRIBUTE = "DispatchedWorkflow"
 REVISION_ATTRIBUTE = "DispatchedRevision"
+PROJECT_ATTRIBUTE = "DispatchedProject"  # Keyword; set at start only, runs from before have none
+# The memo key naming the run's project (next to `workflow`, `revision`, `version`).
+PROJECT_MEMO = "project"
 
 # Activities the directives use for look-ups a workflow cannot make itself.
 RESOLVE_WORKFLOW_ACTIVITY = "dispatched.resolve_workflow"
 RUN_IS_OPEN_ACTIVITY = "dispatched.run_is_open"
+
+
+def project_of_run(attribute: object, memo: object) -> str:
+    """The project a run belongs to, from its ``DispatchedProject`` search attribute, else
+    its ``project`` memo, else the default project: runs started before projects carry
+    neither, and they all belong to ``default``."""
+    for value in (attribute, memo):
+        if isinstance(value, str) and value:
+            return value
+    return DEFAULT_PROJECT

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from gateway.errors import install_error_handlers
-from gateway.routers import health, runs, secrets, triggers, workflows
+from gateway.marketplace_seed import seed_marketplace
+from gateway.routers import health, marketplace, projects, runs, secrets, tokens, triggers, workflows
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
 from registry import Registry
@@ -29,6 +30,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry = await Registry.open(settings)
         try:
+            await seed_marketplace(registry)  # the built-in templates, on first start
             client = temporal_client or await connect_temporal(settings)
             app.state.settings = settings
             app.state.registry = registry
@@ -45,6 +47,6 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, triggers, runs, workflows, secrets):
+    for module in (health, triggers, runs, workflows, secrets, projects, tokens, marketplace):
         app.include_router(module.router)
     return app

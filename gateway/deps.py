@@ -8,6 +8,8 @@ raw text, and must answer 400/413 in its own error format.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -16,16 +18,22 @@ from fastapi.security import APIKeyHeader
 from contract.bodies import BodyTooLarge, read_capped
 from contract.json_values import JsonValueError, load_json_value
 from contract.limits import MAX_JSON_DEPTH, MAX_REQUEST_BODY_BYTES
+from contract.names import DEFAULT_PROJECT
+from contract.roles import Role, role_allows
 from gateway.errors import ApiError
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
-from registry import Registry
+from registry import Access, Registry
 from runtime.settings import Settings
 
 SESSION_HEADER = "Dispatched-Session"
+PROJECT_HEADER = "Dispatched-Project"
 
 _session_scheme = APIKeyHeader(
     name=SESSION_HEADER, auto_error=False, description="a session token (DISPATCHED_TOKEN or one made by the registry)"
+)
+_project_scheme = APIKeyHeader(
+    name=PROJECT_HEADER, auto_error=False, description="the project the operator token acts on (default: 'default')"
 )
 
 
@@ -51,12 +59,68 @@ RunClientDep = Annotated[RunClient, Depends(get_run_client)]
 CompiledRevisionsDep = Annotated[CompiledRevisions, Depends(get_compiled_revisions)]
 
 
-async def require_session(
-    registry: RegistryDep, token: Annotated[str | None, Security(_session_scheme)] = None
-) -> None:
-    """401 unless ``Dispatched-Session`` holds a token the registry accepts."""
-    if not await registry.tokens.verify(token):
-        raise ApiError(401, "unauthorized", f"missing or unknown {SESSION_HEADER} token")
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, and for which project: every route acts on ``project`` only."""
+
+    project: str
+    access: Access
+
+    @property
+    def role(self) -> Role:
+        return self.access.role
+
+
+async def current_caller(
+    registry: RegistryDep,
+    token: Annotated[str | None, Security(_session_scheme)] = None,
+    project: Annotated[str | None, Security(_project_scheme)] = None,
+) -> Caller:
+    """The caller of this request (FastAPI resolves it once per request).
+
+    401 unless ``Dispatched-Session`` holds a live token. The operator token acts on
+    ``default`` or the project ``Dispatched-Project`` names (404 if there is none); a
+    project token acts on its own project, and naming another one is 403.
+    """
+    access = await registry.tokens.authenticate(token)
+    if access is None:
+        raise ApiError(401, "unauthorized", f"missing, unknown or revoked {SESSION_HEADER} token")
+    named = project.strip() if project else None
+    if access.project is None:
+        chosen = named or DEFAULT_PROJECT
+        await registry.projects.require(chosen)
+        return Caller(chosen, access)
+    if named and named != access.project:
+        raise ApiError(403, "forbidden", f"this token belongs to project {access.project!r}; it cannot act on {named!r}")
+    return Caller(access.project, access)
+
+
+require_session = current_caller  # routers that only need a valid session declare this
+
+
+def requires(role: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+    """A dependency that lets the request through only for ``role`` or a greater one."""
+
+    async def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if not role_allows(caller.role, role):
+            raise ApiError(403, "forbidden", f"this needs the {role!r} role; the token's role is {caller.role!r}")
+        return caller
+
+    return check
+
+
+async def require_operator(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """Only the operator token (``DISPATCHED_TOKEN``) manages projects."""
+    if not caller.access.is_operator:
+        raise ApiError(403, "forbidden", "this needs the operator token (DISPATCHED_TOKEN)")
+    return caller
+
+
+Reader = Annotated[Caller, Depends(requires("read"))]
+Runner = Annotated[Caller, Depends(requires("run"))]
+Deployer = Annotated[Caller, Depends(requires("deploy"))]
+Admin = Annotated[Caller, Depends(requires("admin"))]
+Operator = Annotated[Caller, Depends(require_operator)]
 
 
 async def read_raw_body(request: Request) -> bytes:

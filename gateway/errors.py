@@ -6,13 +6,17 @@ status below; nothing ever answers with a traceback. The gateway's own errors::
     ApiError                   a request the gateway refuses itself
     ├── 400 invalid_json, invalid_body, invalid_idempotency_key
     ├── 401 unauthorized
+    ├── 403 forbidden (the role it needs, or another project named)
+    ├── 409 secrets_pending
     ├── 413 body_too_large
     └── 422 name_mismatch, invalid_signal_name
 
 and those raised further down, mapped here:
 
-    WorkflowNotFound 404 · SecretNotFound 404 · RunNotFound 404 · RunClosed 409
-    InvalidSecretName 422 · IdempotencyMismatch 422 · DocumentInvalid 422 (+ problems)
+    WorkflowNotFound 404 · SecretNotFound 404 · RunNotFound 404 · ProjectNotFound 404
+    TokenNotFound 404 · TemplateNotFound 404 · RunClosed 409 · ProjectExists 409
+    InvalidSecretName 422 · InvalidProjectName 422 · InvalidRole 422
+    IdempotencyMismatch 422 · DocumentInvalid 422 (+ problems)
     RunFailed 502 (the run's own code and message) · anything else 500 internal_error
 """
 
@@ -32,9 +36,15 @@ from contract.errors import RunClosed, RunFailed, RunNotFound
 from contract.problems import DocumentInvalid
 from registry.errors import (
     IdempotencyMismatch,
+    InvalidProjectName,
+    InvalidRole,
     InvalidSecretName,
+    ProjectExists,
+    ProjectNotFound,
     SecretKeyError,
     SecretNotFound,
+    TemplateNotFound,
+    TokenNotFound,
     WorkflowNotFound,
 )
 
@@ -57,8 +67,14 @@ _MAPPED: tuple[tuple[type[Exception], int, str], ...] = (
     (WorkflowNotFound, 404, "workflow_not_found"),
     (SecretNotFound, 404, "secret_not_found"),
     (RunNotFound, 404, "run_not_found"),
+    (ProjectNotFound, 404, "project_not_found"),
+    (TokenNotFound, 404, "token_not_found"),
+    (TemplateNotFound, 404, "template_not_found"),
     (RunClosed, 409, "run_closed"),
+    (ProjectExists, 409, "project_exists"),
     (InvalidSecretName, 422, "invalid_secret_name"),
+    (InvalidProjectName, 422, "invalid_project_name"),
+    (InvalidRole, 422, "invalid_role"),
     (IdempotencyMismatch, 422, "idempotency_key_reused"),
 )
 

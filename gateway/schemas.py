@@ -42,13 +42,23 @@ class CancelAccepted(BaseModel):
 
 class WorkflowRegistered(BaseModel):
     """The answer to ``PUT /api/workflows/{name}``; ``created`` is False when the source
-    was identical to the current revision (nothing new was stored)."""
+    was identical to the current revision (nothing new was stored). ``pending_secrets``
+    names the secrets the document uses that the project has not set: it is accepted,
+    but triggers are refused until they are set."""
 
     name: str
     revision: int
     version: int
     created: bool
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    pending_secrets: list[str] = Field(default_factory=list)
+
+
+class SecretUse(BaseModel):
+    """A secret a document uses, and whether the project has set it."""
+
+    name: str
+    status: Literal["set", "pending"]
 
 
 class WorkflowSummary(BaseModel):
@@ -75,6 +85,7 @@ class WorkflowDetail(BaseModel):
     source: str
     created_at: datetime
     revisions: list[RevisionSummary]
+    secrets: list[SecretUse] = Field(default_factory=list, description="the secrets the current revision uses")
 
 
 class WorkflowDeleted(BaseModel):
@@ -89,6 +100,15 @@ class SecretSummary(BaseModel):
     updated_at: datetime
 
 
+class SecretListed(BaseModel):
+    """A secret in the list: set, or pending (a current workflow uses it, nobody set it)."""
+
+    name: str
+    status: Literal["set", "pending"]
+    used_by: list[str] = Field(description="the project's current workflows that use it")
+    updated_at: datetime | None = Field(description="when it was last set; null while pending")
+
+
 class SecretDeleted(BaseModel):
     name: str
     deleted: Literal[True] = True
@@ -96,3 +116,104 @@ class SecretDeleted(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class ProjectCreate(BaseModel):
+    """``POST /api/projects``: the new project's slug."""
+
+    name: str = Field(examples=["shop"])
+
+
+class ProjectSummary(BaseModel):
+    name: str
+    created_at: datetime
+
+
+class TokenCreate(BaseModel):
+    """``POST /api/tokens``: a token of the caller's project."""
+
+    role: str = Field(examples=["run"], description="read, run, deploy or admin")
+    label: str = Field("", max_length=200, description="what the token is for")
+
+
+class TokenSummary(BaseModel):
+    """A token as the list shows it: never its value."""
+
+    id: str
+    role: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    """The one answer that carries the token's value: keep it, it is not shown again."""
+
+    id: str
+    token: str
+    role: str
+    label: str
+
+
+# The marketplace (SPEC §7). A template carries the names of the secrets its document
+# uses and never a value, in either direction.
+
+
+class TemplateSummary(BaseModel):
+    """A template as the search lists it."""
+
+    id: str = Field(examples=["@dispatched/async-checkout"], description="@owner/slug")
+    title: str
+    description: str
+    tags: list[str]
+    secrets: list[str] = Field(description="the names of the secrets its document uses (never values)")
+    publisher: str = Field(description="the owner: the publishing project, or 'dispatched' for the built-ins")
+    published_at: datetime
+
+
+class TemplateDetail(TemplateSummary):
+    """A template with its document as published."""
+
+    format: str = Field(description="yaml or json: how the document is written")
+    document: str = Field(description="the document's source text, as published")
+
+
+class TemplatePublish(BaseModel):
+    """``POST /api/marketplace``: publish the current revision of one of the project's workflows."""
+
+    model_config = {"extra": "forbid"}
+
+    workflow: str = Field(examples=["async-checkout"])
+    slug: str | None = Field(None, description="default: the workflow's name")
+    title: str | None = Field(None, max_length=200, description="default: the slug")
+    description: str = Field("", max_length=4000)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TemplatePublished(TemplateSummary):
+    replaced: bool = Field(description="true when a template with this slug was replaced")
+
+
+class TemplateUse(BaseModel):
+    """``POST /api/marketplace/@owner/slug/use``: the body may be empty."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str | None = Field(None, description="the workflow to create or update; default: the slug")
+
+
+class TemplateUsed(BaseModel):
+    """A template copied into the project: the workflow, and the secrets it needs."""
+
+    workflow: str
+    revision: int
+    template: str = Field(description="the template's id, @owner/slug")
+    created: bool = Field(description="false when the current revision was this very document (nothing stored)")
+    new_revision: bool = Field(description="true when the workflow existed and this added a revision to it")
+    renamed: bool = Field(description="true when the document's name was rewritten (then it is stored as JSON)")
+    secrets: list[SecretUse] = Field(description="every secret the document uses; 'pending' until the project sets it")
+
+
+class TemplateWithdrawn(BaseModel):
+    withdrawn: str = Field(examples=["@shop/checkout"])

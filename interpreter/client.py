@@ -3,6 +3,13 @@
 The gateway, the CLI's dev mode, the benchmarks and the tests all drive runs through
 :class:`RunClient`, so the Temporal details (ids, policies, update-with-start, queries)
 are decided here once. The Temporal workflow id is the run id.
+
+Every run belongs to one project (SPEC §6): its memo ``project`` and its
+``DispatchedProject`` search attribute say which, both set at start. Every method that
+reads or acts on a run takes the caller's project and answers :class:`RunNotFound` for
+a run of another project, exactly as for a run that does not exist, so a caller cannot
+tell the two apart. Runs started before projects carry neither and are the default
+project's.
 """
 
 from __future__ import annotations
@@ -32,13 +39,16 @@ from contract.errors import STEP_FAILED, RunClosed, RunFailed, RunNotFound
 from contract.identifiers import RUN_ID_ENTROPY_HEX, mint_run_id
 from contract.messages import ErrorInfo, EventsPage, PublishedResponse, RunInput, RunResult, RunState, RunStatus
 from contract.names import (
+    DEFAULT_PROJECT,
     DEFAULT_TASK_QUEUE,
     EVENTS_QUERY,
+    PROJECT_MEMO,
     RESPONSE_UPDATE,
     STATE_QUERY,
     WORKFLOW_TYPE,
+    project_of_run,
 )
-from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
+from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 _STATUS: dict[WorkflowExecutionStatus, RunStatus] = {
     WorkflowExecutionStatus.RUNNING: "running",
@@ -63,6 +73,29 @@ class RunSummary(BaseModel):
     closed_at: datetime | None
 
 
+async def run_project(description: WorkflowExecutionDescription) -> str:
+    """The project of a described run: its ``DispatchedProject`` search attribute, else
+    its memo ``project``, else the default project (runs from before projects have neither)."""
+    attribute = description.typed_search_attributes.get(PROJECT_ATTR)
+    return project_of_run(attribute, None if attribute else await description.memo_value(PROJECT_MEMO, None))
+
+
+def project_filter(project: str) -> str:
+    """The visibility clause that keeps ``project``'s runs only.
+
+    The default project also owns every run started before projects, which has no
+    ``DispatchedProject`` at all; ``IS NULL`` finds those (SQL visibility, the dev
+    server's SQLite included, and Elasticsearch both support it; ``!=`` would not do, as
+    it never matches a missing value). No run has a ``project`` memo without the
+    attribute (both are set at start), so the memo fallback of :func:`run_project` needs
+    no clause of its own.
+    """
+    clause = f"{PROJECT_ATTR.name} = '{_quoted(project)}'"
+    if project == DEFAULT_PROJECT:
+        return f"({clause} OR {PROJECT_ATTR.name} IS NULL)"
+    return clause
+
+
 def _status(description: WorkflowExecutionDescription) -> RunStatus:
     return _STATUS.get(description.status, "running") if description.status else "running"
 
@@ -85,13 +118,19 @@ class RunClient:
         return mint_run_id(secrets.token_hex(RUN_ID_ENTROPY_HEX // 2))
 
     def _start_options(self, run: RunInput) -> dict[str, Any]:
+        """Start options shared by :meth:`start` and update-with-start. The project goes
+        into the memo and the search attribute here, at start: the workflow never sets it
+        (see ``DispatchedRun._label_run``)."""
+        memo = {"workflow": run.workflow, "revision": run.revision, "version": run.document.version, PROJECT_MEMO: run.project}
         return {
             "id": run.run_id,
             "task_queue": self.task_queue,
-            "memo": {"workflow": run.workflow, "revision": run.revision, "version": run.document.version},
-            "search_attributes": TypedSearchAttributes(
-                [SearchAttributePair(WORKFLOW_NAME_ATTR, run.workflow), SearchAttributePair(REVISION_ATTR, run.revision)]
-            ),
+            "memo": memo,
+            "search_attributes": TypedSearchAttributes([
+                SearchAttributePair(WORKFLOW_NAME_ATTR, run.workflow),
+                SearchAttributePair(REVISION_ATTR, run.revision),
+                SearchAttributePair(PROJECT_ATTR, run.project),
+            ]),
             # A run id names one run forever: a repeat (idempotent trigger) finds the same run.
             "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
             "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -122,7 +161,7 @@ class RunClient:
             await self.start(run)  # the start may not have reached the server before the deadline
             return None
         except WorkflowAlreadyStartedError:
-            return await self.wait_response(run.run_id, timeout=timeout)
+            return await self.wait_response(run.run_id, project=run.project, timeout=timeout)
 
     async def _update_with_start(self, run_id: str, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
         try:
@@ -136,11 +175,11 @@ class RunClient:
         except WorkflowUpdateFailedError as err:
             raise _failure(run_id, err) from None
 
-    async def wait_response(self, run_id: str, *, timeout: float) -> PublishedResponse | None:
+    async def wait_response(self, run_id: str, *, project: str, timeout: float) -> PublishedResponse | None:
         """Wait for an existing run's answer (None past ``timeout``); a closed run's answer comes
         from its result."""
         handle = self.client.get_workflow_handle(run_id, result_type=RunResult)
-        description = await self._describe(handle)
+        description = await self._describe(handle, project)
         if _status(description) != "running":
             return await self._closed_response(handle)
         try:
@@ -161,9 +200,9 @@ class RunClient:
             raise _failure(handle.id, err) from None
         return result.response
 
-    async def signal(self, run_id: str, name: str, payload: Any) -> None:
+    async def signal(self, run_id: str, name: str, payload: Any, *, project: str) -> None:
         handle = self.client.get_workflow_handle(run_id)
-        await self._require_running(handle)
+        await self._require_running(handle, project)
         try:
             await handle.signal(name, payload)
         except RPCError as err:
@@ -171,15 +210,15 @@ class RunClient:
                 raise RunClosed(run_id, "closed") from None
             raise
 
-    async def cancel(self, run_id: str) -> None:
+    async def cancel(self, run_id: str, *, project: str) -> None:
         handle = self.client.get_workflow_handle(run_id)
-        await self._require_running(handle)
+        await self._require_running(handle, project)
         await handle.cancel()
 
-    async def state(self, run_id: str) -> RunState:
+    async def state(self, run_id: str, *, project: str) -> RunState:
         """The run's step states; a completed run answers from its result, no worker needed."""
         handle = self.client.get_workflow_handle(run_id, result_type=RunResult)
-        description = await self._describe(handle)
+        description = await self._describe(handle, project)
         if description.status == WorkflowExecutionStatus.COMPLETED:
             return cast(RunResult, await handle.result()).state
         try:
@@ -187,8 +226,11 @@ class RunClient:
         except RPCError:
             return self._state_from_description(run_id, description)
 
-    async def events(self, run_id: str, *, after: int = 0) -> EventsPage:
+    async def events(self, run_id: str, *, project: str, after: int = 0) -> EventsPage:
+        """Events after ``after``. The SSE follow calls this on every poll, so each page is
+        checked against the caller's project (one describe, before the query)."""
         handle = self.client.get_workflow_handle(run_id)
+        await self._describe(handle, project)
         try:
             return cast(EventsPage, await handle.query(EVENTS_QUERY, after, result_type=EventsPage, rpc_timeout=_QUERY_TIMEOUT))
         except RPCError as err:
@@ -197,9 +239,12 @@ class RunClient:
             raise
 
     async def list_runs(
-        self, *, workflow: str | None = None, status: RunStatus | None = None, limit: int = 50
+        self, *, project: str, workflow: str | None = None, status: RunStatus | None = None, limit: int = 50
     ) -> list[RunSummary]:
-        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
+        """``project``'s recent runs, newest first. The project is a clause of the visibility
+        query (:func:`project_filter`), so the server filters and ``limit`` counts only
+        this project's runs."""
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", project_filter(project)]
         if workflow:
             clauses.append(f"{WORKFLOW_NAME_ATTR.name} = '{_quoted(workflow)}'")
         if status:
@@ -220,16 +265,21 @@ class RunClient:
             )
         return runs
 
-    async def _describe(self, handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionDescription:
+    async def _describe(self, handle: WorkflowHandle[Any, Any], project: str) -> WorkflowExecutionDescription:
+        """The run's description, if it is one of ``project``'s runs; another project's run
+        raises the same :class:`RunNotFound` as a missing one (and nothing about it leaks)."""
         try:
-            return await handle.describe()
+            description = await handle.describe()
         except RPCError as err:
             if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise RunNotFound(handle.id) from None
             raise
+        if description.workflow_type != WORKFLOW_TYPE or await run_project(description) != project:
+            raise RunNotFound(handle.id)
+        return description
 
-    async def _require_running(self, handle: WorkflowHandle[Any, Any]) -> None:
-        status = _status(await self._describe(handle))
+    async def _require_running(self, handle: WorkflowHandle[Any, Any], project: str) -> None:
+        status = _status(await self._describe(handle, project))
         if status != "running":
             raise RunClosed(handle.id, status)
 

@@ -19,7 +19,7 @@ compile the document its run carries on every replay and get the same plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -27,7 +27,7 @@ from typing import Any, Literal
 from contract.document import Document, RequestAction, RespondAction, ResponseBlock, Step, WaitAction
 from contract.document import RetryPolicy as RetrySpec
 from contract.durations import parse_duration
-from interpreter.expressions import Expression, contains_template, parse_expression, parse_template
+from interpreter.expressions import Expression, Template, contains_template, parse_expression, parse_template
 from interpreter.graph import Plan, plan_graph
 
 
@@ -111,12 +111,15 @@ class CompiledWorkflow:
         steps: each step's compiled form, in document order.
         graph: run order, ancestors and dependents.
         response: the ``response`` block, if the document has one.
+        secrets: the names of the secrets its request steps use, sorted (registration
+            lists the pending ones; a trigger refuses to start while one is pending).
     """
 
     document: Document
     steps: Mapping[str, CompiledStep]
     graph: Plan
     response: Answer | None
+    secrets: tuple[str, ...] = ()
 
     def kind(self, step_id: str) -> str:
         """``request``, ``wait`` or ``respond``: the step's kind as events name it."""
@@ -207,6 +210,31 @@ def compile_step(step_id: str, step: Step) -> CompiledStep:
     raise ValueError(f"step {step_id!r} has no action")  # the model refuses such a step
 
 
+def _templates(value: Any) -> Iterator[Template]:
+    if isinstance(value, Template):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _templates(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _templates(item)
+
+
+def secret_names(steps: Mapping[str, CompiledStep]) -> tuple[str, ...]:
+    """Every ``secrets.NAME`` the request steps' templates read (validation allows them
+    nowhere else), sorted and without repeats."""
+    found: set[str] = set()
+    for step in steps.values():
+        if not isinstance(step, RequestStep):
+            continue
+        for template in _templates([step.url, step.headers, step.query, step.body]):
+            for path in template.references():
+                if len(path) >= 2 and path[0] == "secrets" and isinstance(path[1], str):
+                    found.add(path[1])
+    return tuple(sorted(found))
+
+
 def _answer(block: ResponseBlock | None) -> Answer | None:
     if block is None:
         return None
@@ -220,9 +248,11 @@ def compile_document(document: Document, *, graph: Plan | None = None) -> Compil
         DocumentInvalid: when the graph is broken (a document that passed validation is not).
         ExpressionError: for a malformed expression (likewise).
     """
+    steps = {step_id: compile_step(step_id, step) for step_id, step in document.steps.items()}
     return CompiledWorkflow(
         document=document,
-        steps={step_id: compile_step(step_id, step) for step_id, step in document.steps.items()},
+        steps=steps,
         graph=graph if graph is not None else plan_graph(document.steps),
         response=_answer(document.response),
+        secrets=secret_names(steps),
     )

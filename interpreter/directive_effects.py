@@ -8,8 +8,15 @@ module decides, deterministically and in header order, what each one does to the
   whose target is missing → ``directive.rejected``
   with the reason (the step has completed already and the run goes on);
 * ``log`` → a ``log`` event; ``delay`` → a pause the caller sleeps before releasing the
-  step's dependents; ``spawn`` → a detached child run; ``cancel`` / ``signal`` → that
-  request to another run, or into this run's own inbox when it names this run.
+  step's dependents; ``spawn`` → a detached child run of the same project;
+  ``cancel`` / ``signal`` → that request to another run of the same project, or into
+  this run's own inbox when it names this run.
+
+Projects (SPEC §6): a spawn resolves the workflow in this run's project and the child
+carries it (memo and ``DispatchedProject``); a cancel or signal first looks the target
+up (the ``run_is_open`` activity answers its project) and treats a run of another
+project exactly like a missing one, same reason, so a directive cannot tell the two
+apart.
 
 Every effect is a Temporal command (activity, child start, external cancel/signal) or
 pure state, so a replay takes the same path.
@@ -37,27 +44,42 @@ with workflow.unsafe.imports_passed_through():
         SpawnDirective,
     )
     from contract.document import DIRECTIVE_KINDS
+    from contract.errors import SECRETS_PENDING
     from contract.identifiers import mint_run_id
     from contract.messages import ResolvedWorkflow, RunInput, RunLookup, RunOpen, TriggerData, WorkflowLookup
-    from contract.names import DEFAULT_PROJECT, RESOLVE_WORKFLOW_ACTIVITY, RUN_ID_PREFIX, RUN_IS_OPEN_ACTIVITY, WORKFLOW_TYPE
+    from contract.names import (
+        DEFAULT_PROJECT,
+        PROJECT_MEMO,
+        RESOLVE_WORKFLOW_ACTIVITY,
+        RUN_IS_OPEN_ACTIVITY,
+        WORKFLOW_TYPE,
+    )
     from interpreter.run_book import RunBook
-    from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
+    from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 _Answer = TypeVar("_Answer")
 _LOOKUP_TIMEOUT = timedelta(seconds=10)
 _LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
 
+# The patch that added the target look-up before a signal to another run. Runs recorded
+# before it sent the external signal straight away; on replay `workflow.patched` answers
+# False for them and they keep that path, new runs record the marker and look up first.
+TARGET_PROJECT_PATCH = "directive-target-project"
+# The code of a spawn refused for unset secrets: the same one a trigger's 409 carries.
 
-def may_reach(project: str, run_id: str) -> bool:
-    """Whether a directive from a run of ``project`` may cancel or signal ``run_id``.
 
-    The one place that confines directives (the projects work extends it). Today the
-    namespace confines them by construction (external handles only address this run's
-    namespace), ids must carry our ``run_`` prefix so nothing else in the namespace is
-    reachable, and every run lives in the default project; a run of any other project
-    reaches nothing until projects can be told apart.
+def may_reach(project: str, target: RunOpen) -> bool:
+    """Whether a directive from a run of ``project`` may cancel or signal the run the
+    look-up described as ``target``: an open run of the same project.
+
+    The one place that confines directives, by the target's own project (its search
+    attribute or memo, read by the look-up), never by the shape of its id. External
+    handles only address this run's namespace, and the look-up calls only a
+    ``DispatchedRun`` open, so nothing else in the namespace is reachable. A caller told
+    no gives the reason it gives for a missing run: another project's run must not be
+    told apart from one that does not exist.
     """
-    return project == DEFAULT_PROJECT and run_id.startswith(RUN_ID_PREFIX)
+    return target.open and target.project == project
 
 
 class _Rejected(Exception):
@@ -117,6 +139,12 @@ class DirectiveEffects:
         document, revision = resolved.document, resolved.revision
         if document is None or revision is None:
             raise _Rejected(f"unknown workflow {directive.workflow!r}: it is not registered")
+        if resolved.pending_secrets:  # as a trigger would be refused: the child could only fail
+            pending = ", ".join(resolved.pending_secrets)
+            raise _Rejected(
+                f"{SECRETS_PENDING}: workflow {directive.workflow!r} uses secrets not set in this project: {pending}"
+            )
+        project = self._run.project
         child_id = mint_run_id(workflow.uuid4().hex)  # uuid4() is replay-safe
         child = RunInput(
             run_id=child_id,
@@ -124,7 +152,7 @@ class DirectiveEffects:
             revision=revision,
             document=document,
             trigger=TriggerData(body=directive.input),
-            project=self._run.project,
+            project=project,
         )
         try:
             await workflow.start_child_workflow(
@@ -133,10 +161,17 @@ class DirectiveEffects:
                 id=child_id,
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                memo={"workflow": child.workflow, "revision": revision, "version": document.version},
-                search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(WORKFLOW_NAME_ATTR, child.workflow), SearchAttributePair(REVISION_ATTR, revision)]
-                ),
+                # The same labels interpreter.client gives a run it starts. The child
+                # start's memo and attributes are not part of replay's command matching
+                # (type and id are), so runs that spawned before projects still replay.
+                memo={
+                    "workflow": child.workflow, "revision": revision, "version": document.version, PROJECT_MEMO: project,
+                },
+                search_attributes=TypedSearchAttributes([
+                    SearchAttributePair(WORKFLOW_NAME_ATTR, child.workflow),
+                    SearchAttributePair(REVISION_ATTR, revision),
+                    SearchAttributePair(PROJECT_ATTR, project),
+                ]),
                 static_summary=f"{child.workflow} r{revision} (spawned by {self._run.run_id} {step_id})",
             )
         except FailureError as error:  # e.g. the server refused the start
@@ -150,22 +185,21 @@ class DirectiveEffects:
         lookup = WorkflowLookup(name=name, project=self._run.project)
         return await _look_up(RESOLVE_WORKFLOW_ACTIVITY, lookup, ResolvedWorkflow, f"workflow {name!r}")
 
-    async def _is_open(self, target: str) -> bool:
-        """Ask outside the workflow: Temporal silently accepts cancelling a closed run."""
-        return (await _look_up(RUN_IS_OPEN_ACTIVITY, RunLookup(run_id=target), RunOpen, f"run {target!r}")).open
-
-    def _check_reach(self, target: str) -> None:
-        if not may_reach(self._run.project, target):
-            raise _Rejected(f"run {target!r} is outside this run's project")
+    async def _look_up_run(self, target: str) -> RunOpen:
+        """Ask outside the workflow whether ``target`` is open, and whose it is: Temporal
+        silently accepts cancelling a closed run, and only the run knows its project."""
+        return await _look_up(RUN_IS_OPEN_ACTIVITY, RunLookup(run_id=target), RunOpen, f"run {target!r}")
 
     async def _cancel(self, step_id: str, target: str) -> None:
-        self._check_reach(target)
         if target == self._run.run_id:
             # Temporal does not deliver an external cancel to the requesting run itself (the
             # request never resolves), and a step stopping its own run is a failure to report.
             raise _Rejected("a run cannot cancel itself; answer with an error status to fail the step")
-        if not await self._is_open(target):
-            raise _Rejected(f"could not cancel run {target!r}: no such run, or it has already closed")
+        # Runs from before projects recorded this same look-up; its answer then had no
+        # project, which reads as the default one they all belonged to.
+        if not may_reach(self._run.project, await self._look_up_run(target)):
+            # missing, closed or another project's: one reason
+            raise _Rejected(f"could not cancel run {target!r}: {_NO_SUCH_RUN}")
         try:
             await workflow.get_external_workflow_handle(target).cancel()
         except FailureError as error:
@@ -173,16 +207,27 @@ class DirectiveEffects:
         self._book.emit("directive.applied", step_id, kind="cancel", run_id=target)
 
     async def _signal(self, step_id: str, target: str, name: str, data: Any) -> None:
-        self._check_reach(target)
         if target == self._run.run_id:
             # Straight into our own inbox: the same effect as a signal from outside, without
             # a round trip through the server that would race the steps still running.
             self._book.receive(name, data)
+            self._book.emit("directive.applied", step_id, kind="signal", run_id=target, name=name)
+            return
+        if workflow.patched(TARGET_PROJECT_PATCH):
+            # The look-up is an activity, i.e. a command the runs recorded before this
+            # patch do not have; they replay the branch below instead.
+            target_run = await self._look_up_run(target)
         else:
-            try:
-                await workflow.get_external_workflow_handle(target).signal(name, data)
-            except FailureError as error:
-                raise _Rejected(f"could not signal run {target!r}: {_missing(error)}") from None
+            # Recorded before projects: no look-up was made, every run was the default
+            # project's, and the external signal itself found out whether the target was open.
+            target_run = RunOpen(open=True, project=DEFAULT_PROJECT)
+        if not may_reach(self._run.project, target_run):
+            # missing, closed or another project's: one reason
+            raise _Rejected(f"could not signal run {target!r}: {_NO_SUCH_RUN}")
+        try:
+            await workflow.get_external_workflow_handle(target).signal(name, data)
+        except FailureError as error:
+            raise _Rejected(f"could not signal run {target!r}: {_missing(error)}") from None
         self._book.emit("directive.applied", step_id, kind="signal", run_id=target, name=name)
 
 
@@ -203,9 +248,12 @@ async def _look_up(activity: str, argument: Any, result_type: type[_Answer], wha
     return cast(_Answer, answer)  # result_type made the converter build an _Answer
 
 
+_NO_SUCH_RUN = "no such run, or it has already closed"
+
+
 def _missing(error: FailureError) -> str:
     """A readable reason for a failed external cancel/signal (the usual one: no such open run)."""
     message = error.message or type(error).__name__
     if "not found" in message.lower() or "notfound" in message.lower():
-        return "no such run, or it has already closed"
+        return _NO_SUCH_RUN
     return message

@@ -1,5 +1,5 @@
-"""Compiled workflows kept by ``(workflow, revision)``, so a trigger never validates or
-compiles a stored document again.
+"""Compiled workflows kept by ``(project, workflow, revision)``, so a trigger never
+validates or compiles a stored document again.
 
 A registered revision is immutable, so what it compiles to never changes: the first
 trigger of a revision (or its registration, through :meth:`CompiledRevisions.keep`)
@@ -19,28 +19,30 @@ DEFAULT_CAPACITY = 1024
 
 
 class CompiledRevisions:
-    """A bounded least-recently-used map ``(name, revision) -> CompiledWorkflow``."""
+    """A bounded least-recently-used map ``(project, name, revision) -> CompiledWorkflow``."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, int], CompiledWorkflow] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, int], CompiledWorkflow] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keep(self, name: str, revision: int, compiled: CompiledWorkflow) -> None:
+    def keep(self, project: str, name: str, revision: int, compiled: CompiledWorkflow) -> None:
         """Remember ``compiled`` as revision ``revision`` of ``name`` (registration has it)."""
-        self._entries[(name, revision)] = compiled
-        self._entries.move_to_end((name, revision))
+        key = (project, name, revision)
+        self._entries[key] = compiled
+        self._entries.move_to_end(key)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
 
-    def get(self, name: str, revision: int, stored_json: Callable[[], str]) -> CompiledWorkflow:
+    def get(self, project: str, name: str, revision: int, stored_json: Callable[[], str]) -> CompiledWorkflow:
         """The compiled revision; ``stored_json`` gives the stored document on a miss."""
-        found = self._entries.get((name, revision))
+        key = (project, name, revision)
+        found = self._entries.get(key)
         if found is None:
             found = compile_document(Document.model_validate_json(stored_json()))
-            self.keep(name, revision, found)
+            self.keep(project, name, revision, found)
         else:
-            self._entries.move_to_end((name, revision))
+            self._entries.move_to_end(key)
         return found

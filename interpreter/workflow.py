@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.expressions import render_value, to_text, truthy
     from interpreter.rendering import render_request
     from interpreter.run_book import RunBook
-    from interpreter.search_attributes import REVISION_ATTR, SEARCH_ATTRIBUTES, WORKFLOW_NAME_ATTR
+    from interpreter.search_attributes import LABEL_ATTRIBUTES, REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 # Room for the activity to read the body and report after httpx's own per-attempt timeout.
 _ACTIVITY_TIMEOUT_MARGIN = timedelta(seconds=5)
@@ -128,9 +128,14 @@ class DispatchedRun:
             self._failure = StepFailure(ErrorInfo(code=limits.HISTORY_LIMIT, message=problem), run_code=limits.HISTORY_LIMIT)
 
     def _label_run(self) -> None:
-        """Memo and search attributes show workflow name and revision in the Web UI."""
+        """Memo and search attributes show workflow name and revision in the Web UI.
+
+        Only the two label keys are checked and upserted here. ``DispatchedProject`` is set
+        by whoever starts the run (interpreter.client, a spawn); upserting it here would add
+        a command to every run from before projects when it replays (non-determinism).
+        """
         present = workflow.info().typed_search_attributes
-        if all(present.get(key) is not None for key in SEARCH_ATTRIBUTES):
+        if all(present.get(key) is not None for key in LABEL_ATTRIBUTES):
             return
         workflow.upsert_search_attributes(
             [WORKFLOW_NAME_ATTR.value_set(self._input.workflow), REVISION_ATTR.value_set(self._input.revision)]
@@ -171,6 +176,7 @@ class DispatchedRun:
         request = RequestInput(
             run_id=self._input.run_id,
             workflow=self._input.workflow,
+            project=self._input.project,  # whose secrets fill the slots (activities.http)
             step_id=step_id,
             method=step.method,
             timeout_seconds=step.timeout.total_seconds(),

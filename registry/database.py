@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,13 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from registry.schema import STATEMENTS
-
 T = TypeVar("T")
 Params = Sequence[Any]
 Row = tuple[Any, ...]
 
-# Postgres: a fixed advisory-lock id so two processes creating the schema at once
+# Postgres: a fixed advisory-lock id so two processes migrating the schema at once
 # do not race on the catalog (CREATE TABLE IF NOT EXISTS is not atomic there).
 _SCHEMA_LOCK_ID = 0x6469737061746368
 
@@ -71,13 +70,13 @@ class Database(ABC):
         with self._lock, self._transaction() as tx:
             return work(tx)
 
-    async def create_schema(self) -> None:
-        """Create every table that does not exist yet (safe to call on each open)."""
-        await self.run(self._create_schema)
+    @abstractmethod
+    def tables(self, tx: Tx) -> set[str]:
+        """The names of the tables that exist."""
 
-    def _create_schema(self, tx: Tx) -> None:
-        for statement in STATEMENTS:
-            tx.execute(statement)
+    @abstractmethod
+    def lock_schema(self, tx: Tx) -> None:
+        """Hold off other processes changing the schema until ``tx`` ends."""
 
     @abstractmethod
     def _transaction(self) -> Any:
@@ -98,6 +97,29 @@ class _SqliteTx(Tx):
         return [tuple(row) for row in self._conn.execute(sql, tuple(params)).fetchall()]
 
 
+_SQLITE_BUSY_SECONDS = 10.0
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, retrying while another connection holds it.
+
+    Turning a new file into WAL needs its exclusive lock, and when another process is
+    opening the same new file at that moment SQLite answers "database is locked" at
+    once rather than wait (the busy timeout does not apply: waiting could deadlock).
+    Two processes starting together on a fresh registry must both open it, so retry
+    for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteDatabase(Database):
     """A SQLite file in WAL mode, so a gateway and a worker process can share it."""
 
@@ -110,9 +132,13 @@ class SqliteDatabase(Database):
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a transaction
         # takes the write lock up front instead of failing to upgrade a read lock.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
+            _enable_wal(self._conn)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            self._conn.close()
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[Tx]:
@@ -123,6 +149,12 @@ class SqliteDatabase(Database):
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def lock_schema(self, tx: Tx) -> None:
+        pass  # BEGIN IMMEDIATE already holds SQLite's one write lock for the transaction
+
+    def tables(self, tx: Tx) -> set[str]:
+        return {row[0] for row in tx.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def close(self) -> None:
         with self._lock:
@@ -162,9 +194,12 @@ class PostgresDatabase(Database):
         with self._conn.transaction():
             yield _PostgresTx(self._conn)
 
-    def _create_schema(self, tx: Tx) -> None:
+    def lock_schema(self, tx: Tx) -> None:
         tx.all("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK_ID,))
-        super()._create_schema(tx)
+
+    def tables(self, tx: Tx) -> set[str]:
+        rows = tx.all("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {row[0] for row in rows}
 
     def close(self) -> None:
         with self._lock:

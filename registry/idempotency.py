@@ -42,7 +42,7 @@ class IdempotencyKeys:
         self._db = db
         self._ttl = ttl
 
-    async def claim(self, workflow: str, key: str, *, body: Any, run_id: str) -> Claim:
+    async def claim(self, project: str, workflow: str, key: str, *, body: Any, run_id: str) -> Claim:
         """Claim ``key`` for ``run_id``, or return the run that already holds it.
 
         Raises:
@@ -54,11 +54,14 @@ class IdempotencyKeys:
         def work(tx: Tx) -> tuple[str, str]:
             tx.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
             tx.execute(
-                "INSERT INTO idempotency (workflow, key, body_hash, run_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow, key) DO NOTHING",
-                (workflow, key, digest, run_id, now_text()),
+                "INSERT INTO idempotency (project, workflow, key, body_hash, run_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, workflow, key) DO NOTHING",
+                (project, workflow, key, digest, run_id, now_text()),
             )
-            row = tx.one("SELECT body_hash, run_id FROM idempotency WHERE workflow = ? AND key = ?", (workflow, key))
+            row = tx.one(
+                "SELECT body_hash, run_id FROM idempotency WHERE project = ? AND workflow = ? AND key = ?",
+                (project, workflow, key),
+            )
             assert row is not None
             return row[0], row[1]
 

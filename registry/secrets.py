@@ -33,31 +33,38 @@ class Secrets:
         self._db = db
         self._cipher = cipher
 
-    async def set(self, name: str, value: str) -> SecretInfo:
+    async def set(self, project: str, name: str, value: str) -> SecretInfo:
         check_secret_name(name)
         encrypted = self._cipher.encrypt(value)
         now = now_text()
 
         def work(tx: Tx) -> None:
             tx.execute(
-                "INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (name, encrypted, now),
+                "INSERT INTO secrets (project, name, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (project, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (project, name, encrypted, now),
             )
 
         await self._db.run(work)
         return SecretInfo(name, parse_time(now))
 
-    async def get(self, name: str) -> str | None:
+    async def get(self, project: str, name: str) -> str | None:
         """The decrypted value, for the worker's request activity only."""
-        row = await self._db.run(lambda tx: tx.one("SELECT value FROM secrets WHERE name = ?", (name,)))
+        row = await self._db.run(
+            lambda tx: tx.one("SELECT value FROM secrets WHERE project = ? AND name = ?", (project, name))
+        )
         return self._cipher.decrypt(row[0]) if row else None
 
-    async def delete(self, name: str) -> None:
-        changed = await self._db.run(lambda tx: tx.execute("DELETE FROM secrets WHERE name = ?", (name,)))
+    async def delete(self, project: str, name: str) -> None:
+        changed = await self._db.run(
+            lambda tx: tx.execute("DELETE FROM secrets WHERE project = ? AND name = ?", (project, name))
+        )
         if not changed:
             raise SecretNotFound(name)
 
-    async def list(self) -> list[SecretInfo]:
-        rows = await self._db.run(lambda tx: tx.all("SELECT name, updated_at FROM secrets ORDER BY name"))
+    async def list(self, project: str) -> list[SecretInfo]:
+        """The project's set secrets (names and times, never values), by name."""
+        rows = await self._db.run(
+            lambda tx: tx.all("SELECT name, updated_at FROM secrets WHERE project = ? ORDER BY name", (project,))
+        )
         return [SecretInfo(name, parse_time(at)) for name, at in rows]

@@ -57,6 +57,7 @@ class PutResult:
 
 
 _REVISION_COLUMNS = "name, revision, version, format, source, document, created_at"
+_R_COLUMNS = "r." + _REVISION_COLUMNS.replace(", ", ", r.")
 
 
 def _revision(row: tuple[Any, ...]) -> WorkflowRevision:
@@ -72,13 +73,15 @@ def _revision(row: tuple[Any, ...]) -> WorkflowRevision:
     )
 
 
-def _current(tx: Tx, name: str) -> WorkflowRevision | None:
-    row = tx.one(
-        f"SELECT r.{_REVISION_COLUMNS.replace(', ', ', r.')} FROM workflows w "
-        "JOIN workflow_revisions r ON r.name = w.name AND r.revision = w.current_revision "
-        "WHERE w.name = ? AND w.deleted_at IS NULL",
-        (name,),
-    )
+_CURRENT = (
+    "FROM workflows w JOIN workflow_revisions r "
+    "ON r.project = w.project AND r.name = w.name AND r.revision = w.current_revision "
+    "WHERE w.project = ? AND w.deleted_at IS NULL"
+)
+
+
+def _current(tx: Tx, project: str, name: str) -> WorkflowRevision | None:
+    row = tx.one(f"SELECT {_R_COLUMNS} {_CURRENT} AND w.name = ?", (project, name))
     return _revision(row) if row else None
 
 
@@ -88,79 +91,86 @@ class Workflows:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def put(self, document: Document, *, source: str, format: str) -> PutResult:
-        """Store ``document`` as the workflow's next revision (and undelete it)."""
+    async def put(self, project: str, document: Document, *, source: str, format: str) -> PutResult:
+        """Store ``document`` as the workflow's next revision in ``project`` (and undelete it)."""
 
         def work(tx: Tx) -> PutResult:
-            current = _current(tx, document.name)
+            current = _current(tx, project, document.name)
             if current is not None and current.source == source:
                 return PutResult(current, created=False)
             now = now_text()
-            row = tx.one("SELECT MAX(revision) FROM workflow_revisions WHERE name = ?", (document.name,))
+            row = tx.one(
+                "SELECT MAX(revision) FROM workflow_revisions WHERE project = ? AND name = ?", (project, document.name)
+            )
             revision = (row[0] or 0) + 1 if row else 1
             tx.execute(
-                f"INSERT INTO workflow_revisions ({_REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO workflow_revisions (project, {_REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 # exclude_unset keeps which fields the author wrote (a respond step's
                 # explicit `body: null` differs from no body at all).
-                (document.name, revision, document.version, format, source,
+                (project, document.name, revision, document.version, format, source,
                  document.model_dump_json(exclude_unset=True), now),
             )
             tx.execute(
-                "INSERT INTO workflows (name, current_revision, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "INSERT INTO workflows (project, name, current_revision, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (project, name) DO UPDATE SET "
                 "current_revision = excluded.current_revision, "
                 "updated_at = excluded.updated_at, deleted_at = NULL",
-                (document.name, revision, now, now),
+                (project, document.name, revision, now, now),
             )
-            stored = _current(tx, document.name)
+            stored = _current(tx, project, document.name)
             assert stored is not None
             return PutResult(stored, created=True)
 
         return await self._db.run(work)
 
-    async def current(self, name: str) -> WorkflowRevision | None:
-        """The live current revision, or None (unknown or deleted)."""
-        return await self._db.run(lambda tx: _current(tx, name))
+    async def current(self, project: str, name: str) -> WorkflowRevision | None:
+        """The live current revision, or None (unknown, deleted, or another project's)."""
+        return await self._db.run(lambda tx: _current(tx, project, name))
 
-    async def require(self, name: str) -> WorkflowRevision:
+    async def require(self, project: str, name: str) -> WorkflowRevision:
         """Like :meth:`current`, raising :class:`WorkflowNotFound`."""
-        found = await self.current(name)
+        found = await self.current(project, name)
         if found is None:
             raise WorkflowNotFound(name)
         return found
 
-    async def revisions(self, name: str) -> list[WorkflowRevision]:
+    async def revisions(self, project: str, name: str) -> list[WorkflowRevision]:
         """Every revision of a workflow, oldest first (empty when unknown)."""
 
         def work(tx: Tx) -> list[WorkflowRevision]:
             rows = tx.all(
-                f"SELECT {_REVISION_COLUMNS} FROM workflow_revisions WHERE name = ? ORDER BY revision",
-                (name,),
+                f"SELECT {_REVISION_COLUMNS} FROM workflow_revisions WHERE project = ? AND name = ? ORDER BY revision",
+                (project, name),
             )
             return [_revision(row) for row in rows]
 
         return await self._db.run(work)
 
-    async def list(self) -> list[WorkflowInfo]:
-        """Live workflows, by name."""
+    async def current_revisions(self, project: str) -> list[WorkflowRevision]:
+        """The current revision of each of the project's live workflows, by name (what the
+        secret list reads to tell which secrets are used and pending)."""
+        return await self._db.run(
+            lambda tx: [_revision(row) for row in tx.all(f"SELECT {_R_COLUMNS} {_CURRENT} ORDER BY w.name", (project,))]
+        )
+
+    async def list(self, project: str) -> list[WorkflowInfo]:
+        """The project's live workflows, by name."""
 
         def work(tx: Tx) -> list[WorkflowInfo]:
             rows = tx.all(
-                "SELECT w.name, w.current_revision, r.version, w.updated_at FROM workflows w "
-                "JOIN workflow_revisions r ON r.name = w.name AND r.revision = w.current_revision "
-                "WHERE w.deleted_at IS NULL ORDER BY w.name"
+                f"SELECT w.name, w.current_revision, r.version, w.updated_at {_CURRENT} ORDER BY w.name", (project,)
             )
             return [WorkflowInfo(n, rev, ver, parse_time(at)) for n, rev, ver, at in rows]
 
         return await self._db.run(work)
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, project: str, name: str) -> None:
         """Mark the workflow deleted; runs in flight keep their own document."""
 
         def work(tx: Tx) -> int:
             return tx.execute(
-                "UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL",
-                (now_text(), now_text(), name),
+                "UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE project = ? AND name = ? AND deleted_at IS NULL",
+                (now_text(), now_text(), project, name),
             )
 
         if not await self._db.run(work):

@@ -1,5 +1,5 @@
 """The registry as the worker sees it: a :class:`~activities.secrets.SecretStore` and a
-:class:`~activities.catalog.WorkflowCatalog`.
+:class:`~activities.catalog.WorkflowCatalog`, both per project.
 
 The worker process opens its own :class:`~registry.Registry` (same
 ``DISPATCHED_DATABASE`` and secrets key as the gateway) and hands these to
@@ -8,7 +8,8 @@ The worker process opens its own :class:`~registry.Registry` (same
 
 from __future__ import annotations
 
-from contract.document import Document
+from activities.catalog import CurrentWorkflow
+from interpreter.compiler import compile_document
 from registry import Registry
 
 
@@ -18,16 +19,25 @@ class RegistrySecretStore:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    async def get(self, name: str) -> str | None:
-        return await self._registry.secrets.get(name)
+    async def get(self, project: str, name: str) -> str | None:
+        return await self._registry.secrets.get(project, name)
 
 
 class RegistryWorkflowCatalog:
-    """The current revision of a workflow, for ``Dispatched-Spawn``."""
+    """The current revision of a project's workflow, for ``Dispatched-Spawn``."""
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    async def current(self, name: str) -> tuple[Document, int] | None:
-        found = await self._registry.workflows.current(name)
-        return (found.document, found.revision) if found is not None else None
+    async def current(self, project: str, name: str) -> CurrentWorkflow | None:
+        """``project``'s current revision of ``name`` and the secrets it uses that the
+        project has not set: a spawn of it is rejected as a trigger of it is refused."""
+        found = await self._registry.workflows.current(project, name)
+        if found is None:
+            return None
+        document = found.document
+        used = compile_document(document).secrets  # pure; it compiled when it was registered
+        if not used:
+            return CurrentWorkflow(document, found.revision)
+        set_names = {info.name for info in await self._registry.secrets.list(project)}
+        return CurrentWorkflow(document, found.revision, [name for name in used if name not in set_names])

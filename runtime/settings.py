@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     port: int = Field(4000, ge=1, le=65535, validation_alias="DISPATCHED_PORT")
     token: SecretStr | None = Field(None, validation_alias="DISPATCHED_TOKEN")
     url: str = Field("http://localhost:4000", validation_alias="DISPATCHED_URL")
+    project: str | None = Field(
+        None,
+        validation_alias="DISPATCHED_PROJECT",
+        description="the project the CLI names in Dispatched-Project (the operator token's default: 'default')",
+    )
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="DISPATCHED_ALLOW_HOSTS"
     )
@@ -93,10 +98,11 @@ class Settings(BaseSettings):
         """``DISPATCHED_LOG_LEVEL=debug`` is as good as ``DEBUG``."""
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("token", "secret_key", mode="before")
+    @field_validator("token", "secret_key", "project", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """``DISPATCHED_TOKEN=`` (set but empty) means no token, never an empty one."""
+        """``DISPATCHED_TOKEN=`` (set but empty, or blank) means no token, never an empty
+        one; likewise no key and no project."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @property

@@ -49,7 +49,8 @@ def point_secrets_at_demo(url: str, token: str, demo: DemoUpstream, data_dir: Pa
     with GatewayClient(GatewayTarget(url, token)) as client:
         answer = client.get_json("/api/secrets")
         listed = answer.get("secrets", []) if isinstance(answer, dict) else answer
-        existing = {s.get("name") if isinstance(s, dict) else s for s in listed}
+        # A pending placeholder (a workflow uses it, nobody set it) is not the user's value.
+        existing = {s.get("name") for s in listed if isinstance(s, dict) and s.get("status") != "pending"}
         written = []
         for name, value in demo.secret_values().items():
             refresh = name in state.managed_secrets and name in PREFIXES

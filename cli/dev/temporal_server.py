@@ -20,7 +20,10 @@ from pathlib import Path
 
 from cli.dev.children import child_popen_kwargs
 
-SEARCH_ATTRIBUTE_FLAGS = ("DispatchedWorkflow=Keyword", "DispatchedRevision=Int")
+# Every search attribute a run may carry (interpreter.search_attributes.SEARCH_ATTRIBUTES).
+# `--search-attribute` only registers them when the database file is new: a data dir from
+# before DispatchedProject existed gets it from register_search_attributes instead.
+SEARCH_ATTRIBUTE_FLAGS = ("DispatchedWorkflow=Keyword", "DispatchedRevision=Int", "DispatchedProject=Keyword")
 
 
 class TemporalServerError(RuntimeError):
@@ -127,6 +130,24 @@ def wait_until_serving(address: str, *, timeout: float, process: subprocess.Pope
     raise TemporalServerError(f"the Temporal frontend at {address} was not healthy within {timeout:.0f}s")
 
 
+def register_search_attributes(address: str, *, namespace: str = "default") -> None:
+    """Register every attribute of :data:`SEARCH_ATTRIBUTE_FLAGS` on a serving server.
+
+    ``temporal server start-dev --search-attribute`` registers attributes only when it
+    creates its database; on an existing data dir it leaves the list as it was, and a run
+    started with an attribute the namespace lacks is refused. Creating an attribute that
+    exists with the same type succeeds, so this is safe on every start.
+    """
+    command = [temporal_binary(), "operator", "search-attribute", "create", "--address", address, "--namespace", namespace]
+    for attribute in SEARCH_ATTRIBUTE_FLAGS:
+        name, kind = attribute.split("=")
+        command += ["--name", name, "--type", kind]
+    done = subprocess.run(command, capture_output=True, timeout=30)
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).decode(errors="replace").strip()
+        raise TemporalServerError(f"could not register the search attributes: {reason}")
+
+
 def start_dev_server(config: DevServerConfig, *, log_file: Path) -> subprocess.Popen[bytes]:
     """Start the dev server in the background (output to ``log_file``) and wait until it listens."""
     if not port_is_free(config.ip, config.port):
@@ -140,6 +161,7 @@ def start_dev_server(config: DevServerConfig, *, log_file: Path) -> subprocess.P
     try:
         wait_for_port(config.ip, config.port, timeout=60, process=process)
         wait_until_serving(config.address, timeout=60, process=process)
+        register_search_attributes(config.address)  # a data dir from before a new attribute
     except TemporalServerError as exc:
         process.kill()
         process.wait()

@@ -1,4 +1,9 @@
-"""``/api/runs``: inspect, follow, signal and cancel runs."""
+"""``/api/runs``: inspect, follow, signal and cancel runs.
+
+Every route acts on the caller's project only (SPEC §6): :class:`~interpreter.client.RunClient`
+answers :class:`~contract.errors.RunNotFound` (404) for another project's run exactly as
+for a missing one. Reading needs the ``read`` role, signalling and cancelling ``run``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from contract.errors import RunNotFound
 from contract.identifiers import signal_name_problem
 from contract.limits import MAX_SIGNAL_BYTES
 from contract.messages import Event, EventsPage, RunState, RunStatus
-from gateway.deps import JsonBody, RawBody, RunClientDep, require_session
+from gateway.deps import JsonBody, RawBody, Reader, RunClientDep, Runner, require_session
 from gateway.errors import ApiError
 from gateway.schemas import CancelAccepted, ErrorResponse, SignalAccepted
 from interpreter.client import RunClient, RunSummary
@@ -23,25 +28,29 @@ router = APIRouter(prefix="/api/runs", tags=["runs"], dependencies=[Depends(requ
 
 POLL_INTERVAL = 0.25
 KEEPALIVE_INTERVAL = 15.0
-_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+}
 
 
 @router.get("", response_model=list[RunSummary], summary="Recent runs")
 async def list_runs(
     runs: RunClientDep,
+    caller: Reader,
     workflow: str | None = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[RunSummary]:
-    """Recent runs from Temporal visibility, newest first, filterable by workflow and status."""
-    found = await runs.list_runs(workflow=workflow, status=status, limit=limit)
+    """The project's recent runs from Temporal visibility, newest first, filterable by
+    workflow and status."""
+    found = await runs.list_runs(project=caller.project, workflow=workflow, status=status, limit=limit)
     return found
 
 
 @router.get("/{run_id}", response_model=RunState, responses=_ERRORS, summary="A run's step states")
-async def get_run(run_id: str, runs: RunClientDep) -> RunState:
+async def get_run(run_id: str, runs: RunClientDep, caller: Reader) -> RunState:
     """Status of the run and each step (never step output)."""
-    return await runs.state(run_id)
+    return await runs.state(run_id, project=caller.project)
 
 
 @router.get(
@@ -53,6 +62,7 @@ async def get_run(run_id: str, runs: RunClientDep) -> RunState:
 async def get_events(
     run_id: str,
     runs: RunClientDep,
+    caller: Reader,
     follow: bool = False,
     after: Annotated[int, Query(ge=0, description="only events with seq > after")] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
@@ -61,28 +71,29 @@ async def get_events(
     a reconnecting EventSource resumes after its ``Last-Event-ID``."""
     if follow and last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
-    page = await runs.events(run_id, after=after)  # 404 before any stream starts
+    project = caller.project
+    page = await runs.events(run_id, project=project, after=after)  # 404 before any stream starts
     if not follow:
-        return await _all_events(runs, run_id, page)
+        return await _all_events(runs, run_id, project, page)
     return StreamingResponse(
-        _stream(runs, run_id, page, after),
+        _stream(runs, run_id, project, page, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _all_events(runs: RunClient, run_id: str, page: EventsPage) -> list[Event]:
+async def _all_events(runs: RunClient, run_id: str, project: str, page: EventsPage) -> list[Event]:
     """Every event from the first page on (the engine may answer in pages)."""
     events = list(page.events)
     while page.events:
-        page = await runs.events(run_id, after=page.events[-1].seq)
+        page = await runs.events(run_id, project=project, after=page.events[-1].seq)
         events.extend(page.events)
     return events
 
 
-async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) -> AsyncIterator[str]:
+async def _stream(runs: RunClient, run_id: str, project: str, page: EventsPage, after: int) -> AsyncIterator[str]:
     """One ``data:`` frame per event; polls every 250 ms; ends once the run is closed
-    and every event was sent."""
+    and every event was sent. Every poll is checked against the caller's project."""
     last_seq = after
     last_sent = time.monotonic()
     while True:
@@ -97,7 +108,7 @@ async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) ->
                 yield ": keepalive\n\n"  # keeps proxies from closing an idle stream
                 last_sent = time.monotonic()
         try:
-            page = await runs.events(run_id, after=last_seq)
+            page = await runs.events(run_id, project=project, after=last_seq)
         except RunNotFound:
             return
 
@@ -109,14 +120,16 @@ async def _stream(runs: RunClient, run_id: str, page: EventsPage, after: int) ->
     responses={**_ERRORS, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     summary="Send a signal to a run",
 )
-async def signal_run(run_id: str, name: str, payload: JsonBody, raw: RawBody, runs: RunClientDep) -> SignalAccepted:
+async def signal_run(
+    run_id: str, name: str, caller: Runner, runs: RunClientDep, payload: JsonBody, raw: RawBody
+) -> SignalAccepted:
     """The JSON body is the payload; the same Temporal signal as ``temporal workflow signal``."""
     if len(raw) > MAX_SIGNAL_BYTES:  # the run would only reject it (contract.limits)
         raise ApiError(413, "body_too_large", f"the signal payload is over the {MAX_SIGNAL_BYTES // 1024} KiB limit")
     problem = signal_name_problem(name)
     if problem is not None:
         raise ApiError(422, "invalid_signal_name", f"invalid signal name {name!r}: {problem}")
-    await runs.signal(run_id, name, payload)
+    await runs.signal(run_id, name, payload, project=caller.project)
     return SignalAccepted(run_id=run_id, signal=name)
 
 
@@ -127,7 +140,7 @@ async def signal_run(run_id: str, name: str, payload: JsonBody, raw: RawBody, ru
     responses={**_ERRORS, 409: {"model": ErrorResponse}},
     summary="Cancel a run",
 )
-async def cancel_run(run_id: str, runs: RunClientDep) -> CancelAccepted:
+async def cancel_run(run_id: str, runs: RunClientDep, caller: Runner) -> CancelAccepted:
     """Ask the run to cancel; running steps are cancelled and the run ends ``cancelled``."""
-    await runs.cancel(run_id)
+    await runs.cancel(run_id, project=caller.project)
     return CancelAccepted(run_id=run_id)

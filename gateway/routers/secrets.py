@@ -8,14 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from contract.headers import JSON_MEDIA_TYPE, media_type
-from gateway.deps import RegistryDep, TextBody, require_session
+from gateway.deps import CompiledRevisionsDep, Deployer, Reader, RegistryDep, TextBody, require_session
 from gateway.errors import ApiError
-from gateway.schemas import ErrorResponse, SecretDeleted, SecretSummary
+from gateway.pending import secret_states
+from gateway.schemas import ErrorResponse, SecretDeleted, SecretListed, SecretSummary
 from registry import check_secret_name
 
 router = APIRouter(prefix="/api/secrets", tags=["secrets"], dependencies=[Depends(require_session)])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+}
 
 
 def secret_value(content_type: str, text: str) -> str:
@@ -38,19 +41,27 @@ def secret_value(content_type: str, text: str) -> str:
     responses={**_ERRORS, 400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     summary="Set a secret",
 )
-async def put_secret(name: str, request: Request, text: TextBody, registry: RegistryDep) -> SecretSummary:
-    """Create or replace the secret; the answer never contains the value."""
+async def put_secret(
+    name: str, request: Request, text: TextBody, registry: RegistryDep, caller: Deployer
+) -> SecretSummary:
+    """Create or replace the secret (a pending one becomes set); the answer never contains the value."""
     check_secret_name(name)
-    info = await registry.secrets.set(name, secret_value(request.headers.get("content-type", ""), text))
+    info = await registry.secrets.set(caller.project, name, secret_value(request.headers.get("content-type", ""), text))
     return SecretSummary(name=info.name, updated_at=info.updated_at)
 
 
-@router.get("", response_model=list[SecretSummary], summary="Secret names")
-async def list_secrets(registry: RegistryDep) -> list[SecretSummary]:
-    return [SecretSummary(name=s.name, updated_at=s.updated_at) for s in await registry.secrets.list()]
+@router.get("", response_model=list[SecretListed], responses=_ERRORS, summary="Secrets: set and pending")
+async def list_secrets(registry: RegistryDep, revisions: CompiledRevisionsDep, caller: Reader) -> list[SecretListed]:
+    """Every secret set in the project and every one a current workflow uses but nobody
+    set (``pending``), with the workflows using each; never a value."""
+    return [
+        SecretListed(name=s.name, status=s.status, used_by=s.used_by, updated_at=s.updated_at)
+        for s in await secret_states(registry, revisions, caller.project)
+    ]
 
 
 @router.delete("/{name}", response_model=SecretDeleted, responses=_ERRORS, summary="Delete a secret")
-async def delete_secret(name: str, registry: RegistryDep) -> SecretDeleted:
-    await registry.secrets.delete(name)
+async def delete_secret(name: str, registry: RegistryDep, caller: Deployer) -> SecretDeleted:
+    """A secret a current workflow still uses becomes pending again."""
+    await registry.secrets.delete(caller.project, name)
     return SecretDeleted(name=name)

@@ -18,11 +18,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
+from contract.errors import SECRETS_PENDING
 from contract.headers import is_json, join_repeated
 from contract.limits import DEFAULT_WAIT_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_WAIT_SECONDS
 from contract.messages import PublishedResponse, RunInput, TriggerData
-from gateway.deps import CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, require_session
+from gateway.deps import CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, Runner, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
+from gateway.pending import pending_among
 from gateway.schemas import ErrorResponse, RunAccepted
 from interpreter.client import RunClient
 
@@ -110,7 +112,8 @@ def published_response(published: PublishedResponse, run_id: str) -> Response:
     responses={
         200: {"description": "the run's published response (status, headers and body set by the workflow)"},
         202: {"model": RunAccepted, "description": "started; no answer yet (respond-async, or past Prefer: wait)"},
-        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+        400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse}, 409: {"model": ErrorResponse, "description": "secrets_pending: set them first"},
         413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
         502: {"model": ErrorResponse, "description": "the run failed before answering"},
     },
@@ -122,11 +125,18 @@ async def trigger(
     registry: RegistryDep,
     runs: RunClientDep,
     revisions: CompiledRevisionsDep,
+    caller: Runner,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run of workflow ``name`` with the JSON body as ``trigger.body``."""
-    current = await registry.workflows.require(name)
-    compiled = revisions.get(name, current.revision, lambda: current.document_json)
+    current = await registry.workflows.require(caller.project, name)
+    compiled = revisions.get(caller.project, name, current.revision, lambda: current.document_json)
+    if pending := await pending_among(registry, caller.project, compiled.secrets):
+        raise ApiError(
+            409, SECRETS_PENDING,
+            f"workflow {name!r} uses secrets that are not set yet: {', '.join(pending)}; "
+            "set them (PUT /api/secrets/NAME) and trigger again",
+        )
     run_id = RunClient.new_run_id()
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
@@ -134,13 +144,15 @@ async def trigger(
                 400, "invalid_idempotency_key",
                 f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters",
             )
-        run_id = (await registry.idempotency.claim(name, idempotency_key, body=body, run_id=run_id)).run_id
+        claim = await registry.idempotency.claim(caller.project, name, idempotency_key, body=body, run_id=run_id)
+        run_id = claim.run_id
     run = RunInput(
         run_id=run_id,
         workflow=name,
         revision=current.revision,
         document=compiled.document,
         trigger=TriggerData(body=body, headers=trigger_headers(request), query=dict(request.query_params)),
+        project=caller.project,
     )
     preferences = parse_prefer(request.headers.getlist("prefer"))
     if preferences.respond_async:

@@ -369,9 +369,15 @@ def test_redact_masks_secrets_in_values_and_decoded_payloads() -> None:
     assert secret not in "".join(p.model_dump_json() for p in parsed)
 
 
-def test_may_reach_confines_targets_to_our_runs_of_the_same_project() -> None:
+def test_may_reach_confines_targets_to_open_runs_of_the_same_project() -> None:
+    from contract.messages import RunOpen
     from interpreter.directive_effects import may_reach
 
-    assert may_reach("default", "run_abc")
-    assert not may_reach("default", "temporal-sys-worker")
-    assert not may_reach("acme", "run_abc")  # fail closed until projects can be told apart
+    assert may_reach("default", RunOpen(open=True, project="default"))
+    assert may_reach("acme", RunOpen(open=True, project="acme"))
+    assert not may_reach("acme", RunOpen(open=True, project="default"))  # another project's run
+    assert not may_reach("default", RunOpen(open=True, project="acme"))
+    assert not may_reach("acme", RunOpen(open=False, project="acme"))  # missing or closed
+    # A look-up answer recorded before projects has no project: the default project's.
+    assert may_reach("default", RunOpen.model_validate({"open": True}))
+    assert not may_reach("acme", RunOpen.model_validate({"open": True}))

@@ -81,7 +81,8 @@ async def test_read_commands_print_tables_and_json(live: Live) -> None:
     run = (await live.ok("run", "start", "async-checkout", "--async", "--data", '{"user_id": "u"}')).strip()
 
     secrets_table = await live.ok("secrets", "list")
-    assert secrets_table.splitlines()[0].split() == ["NAME", "UPDATED"]
+    assert secrets_table.splitlines()[0].split() == ["NAME", "STATUS", "USED", "BY", "UPDATED"]
+    assert re.search(r"^ECOM_API_URL\s+set\s+async-checkout\s+\d{4}-", secrets_table, re.MULTILINE)
     assert {line.split()[0] for line in secrets_table.splitlines()[1:]} == {"ECOM_API_URL", "ORDER_SERVICE_TOKEN"}
     secrets_json = await live.ok("secrets", "list", "--json")
     assert "s3cr3t-value" not in secrets_json and "s3cr3t-value" not in secrets_table

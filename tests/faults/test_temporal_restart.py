@@ -20,12 +20,18 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from activities.secrets import MemorySecretStore
+from cli.dev import temporal_server
 from cli.dev.children import stop
 from cli.dev.temporal_server import DevServerConfig, start_dev_server
+from contract.names import DEFAULT_PROJECT, WORKFLOW_TYPE
 from interpreter.client import RunClient
+from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
+from runtime.worker import create_worker
 from tests.faults.workerproc import WorkerProcess
 from tests.workflow.engine import Engine
 
@@ -110,7 +116,7 @@ async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restar
 
         continued = await engine.finish(continues, timeout=60)
         skipped = await engine.finish(skips, timeout=60)
-        await engine.runs.signal(signalled, "go", {"n": 7})
+        await engine.signal(signalled, "go", {"n": 7})
         woken = await engine.finish(signalled, timeout=60)
         timed_out = [e for e in await engine.events(continues) if e.type == "wait.timed_out"]
         assert worker.process is not None and worker.process.poll() is None, worker.tail()  # same worker, reconnected
@@ -125,3 +131,59 @@ async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restar
     result = await client.get_workflow_handle(continues).result()
     assert result["response"]["body"] == {"signal": None}
     assert (await client.get_workflow_handle(signalled).result())["response"]["body"] == {"n": 7}
+
+
+LEGACY_HOLD = """
+name: from-before-projects
+steps:
+  w: {wait: {signal: go}}
+"""
+
+
+async def test_a_data_dir_from_before_projects_gets_the_project_attribute_and_its_runs_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dispatched dev`` on a data dir its older self made: the server's database lacks
+    ``DispatchedProject`` (``--search-attribute`` is only read when the database is new),
+    so start_dev_server registers it; the run waiting from before carries on as the
+    default project's, and runs of any project can start."""
+    server = FileBackedServer(tmp_path)
+    monkeypatch.setattr(temporal_server, "SEARCH_ATTRIBUTE_FLAGS", temporal_server.SEARCH_ATTRIBUTE_FLAGS[:2])
+    await asyncio.to_thread(server.start)
+    try:
+        client = await Client.connect(server.config.address, data_converter=pydantic_data_converter)
+        task_queue = f"legacy-{uuid.uuid4().hex[:8]}"
+        async with create_worker(client, task_queue=task_queue, secrets=MemorySecretStore()):
+            engine = Engine(client, RunClient(client, task_queue=task_queue), MemorySecretStore(), task_queue)
+            with pytest.raises(RPCError, match="DispatchedProject"):  # the premise: not registered
+                await engine.start(LEGACY_HOLD, project="shop")
+            old = engine.run_input(LEGACY_HOLD)  # started as before projects: no project anywhere
+            await client.start_workflow(
+                WORKFLOW_TYPE, old, id=old.run_id, task_queue=task_queue,
+                memo={"workflow": old.workflow, "revision": old.revision, "version": old.document.version},
+                search_attributes=TypedSearchAttributes([
+                    SearchAttributePair(WORKFLOW_NAME_ATTR, old.workflow), SearchAttributePair(REVISION_ATTR, old.revision),
+                ]),
+            )
+            await engine.until_step(old.run_id, "w", "waiting", timeout=30)
+        await asyncio.to_thread(server.stop)
+        monkeypatch.undo()
+
+        await asyncio.to_thread(server.start)  # today's flags, on the same database file
+        client = await Client.connect(server.config.address, data_converter=pydantic_data_converter)
+        async with create_worker(client, task_queue=task_queue, secrets=MemorySecretStore()):
+            engine = Engine(client, RunClient(client, task_queue=task_queue), MemorySecretStore(), task_queue)
+            shop = await engine.start(LEGACY_HOLD, project="shop")
+            await engine.until_step(shop, "w", "waiting", project="shop", timeout=30)
+            for _ in range(100):  # visibility catches up
+                listed = {r.run_id for r in await engine.runs.list_runs(project=DEFAULT_PROJECT, workflow=old.workflow)}
+                if old.run_id in listed:
+                    break
+                await asyncio.sleep(0.1)
+            assert listed == {old.run_id}
+            await engine.signal(old.run_id, "go", {})
+            assert (await engine.finish(old.run_id, timeout=30)).status == "completed"
+            await engine.signal(shop, "go", {}, project="shop")
+            assert (await engine.finish(shop, project="shop", timeout=30)).status == "completed"
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -59,10 +59,10 @@ async def test_healthz_needs_no_session(gateway: Gateway) -> None:
 
 
 async def test_tokens_created_in_the_registry_are_accepted_until_revoked(gateway: Gateway) -> None:
-    token = await gateway.registry.tokens.create("ci")
-    async with httpx.AsyncClient(base_url=gateway.url, headers={"Dispatched-Session": token}) as other:
+    made = await gateway.registry.tokens.create("default", "admin", "ci")
+    async with httpx.AsyncClient(base_url=gateway.url, headers={"Dispatched-Session": made.token}) as other:
         assert (await other.get("/api/workflows")).status_code == 200
-        await gateway.registry.tokens.revoke(token)
+        await gateway.registry.tokens.revoke("default", made.info.id)
         error_of(await other.get("/api/workflows"), 401, "unauthorized")
 
 

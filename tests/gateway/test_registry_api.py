@@ -54,7 +54,7 @@ async def test_secret_endpoints_accept_json_or_text_and_never_return_values(gate
     for answer in (as_json, as_text):
         assert answer.status_code == 200 and SECRET_VALUE not in answer.text
         assert set(answer.json()) == {"name", "updated_at"}
-    assert await gateway.registry.secrets.get("OTHER") == SECRET_VALUE  # one trailing newline dropped
+    assert await gateway.registry.secrets.get("default", "OTHER") == SECRET_VALUE  # one trailing newline dropped
     listed = await gateway.http.get("/api/secrets")
     assert [s["name"] for s in listed.json()] == ["API_TOKEN", "OTHER"] and SECRET_VALUE not in listed.text
     bad_json = await gateway.http.put("/api/secrets/API_TOKEN", json={"secret": "x"})

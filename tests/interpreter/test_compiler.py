@@ -103,3 +103,14 @@ def test_every_example_compiles() -> None:
     for path in sorted(EXAMPLES.glob("*.yaml")):
         compiled = load_document(path.read_text(), source=path.name).compiled
         assert set(compiled.steps) == set(compiled.document.steps), path.name
+
+
+def test_the_secrets_a_document_uses_are_listed_once_sorted() -> None:
+    assert load_document(DOC).compiled.secrets == ("API",)
+    checkout = load_document((EXAMPLES / "async-checkout.yaml").read_text()).compiled
+    assert checkout.secrets == ("ECOM_API_URL",)
+    directives = load_document((EXAMPLES / "response-header-directives.yaml").read_text()).compiled
+    assert directives.secrets == (
+        "FRAUD_SERVICE_TOKEN", "FRAUD_SERVICE_URL", "ORDER_SERVICE_TOKEN", "ORDER_SERVICE_URL",
+        "PAYMENT_GATEWAY_TOKEN", "PAYMENT_GATEWAY_URL",
+    )

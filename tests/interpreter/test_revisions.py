@@ -21,8 +21,8 @@ class StoredJson:
 
 def test_a_miss_compiles_the_stored_document_once() -> None:
     cache, stored = CompiledRevisions(), StoredJson()
-    first = cache.get("wf", 1, stored)
-    second = cache.get("wf", 1, stored)
+    first = cache.get("p", "wf", 1, stored)
+    second = cache.get("p", "wf", 1, stored)
     assert stored.reads == 1 and first is second
     assert list(first.steps) == ["a"]
 
@@ -30,27 +30,28 @@ def test_a_miss_compiles_the_stored_document_once() -> None:
 def test_registration_keeps_what_it_compiled() -> None:
     cache, stored = CompiledRevisions(), StoredJson()
     loaded = load_document(DOC)
-    cache.keep("wf", 3, loaded.compiled)
-    assert cache.get("wf", 3, stored) is loaded.compiled
+    cache.keep("p", "wf", 3, loaded.compiled)
+    assert cache.get("p", "wf", 3, stored) is loaded.compiled
     assert stored.reads == 0
 
 
 def test_revisions_are_told_apart() -> None:
     cache, stored = CompiledRevisions(), StoredJson()
-    cache.get("wf", 1, stored)
-    cache.get("wf", 2, stored)
-    cache.get("other", 1, stored)
-    assert stored.reads == 3 and len(cache) == 3
+    cache.get("p", "wf", 1, stored)
+    cache.get("p", "wf", 2, stored)
+    cache.get("p", "other", 1, stored)
+    cache.get("q", "wf", 1, stored)  # another project's revision 1 of the same name
+    assert stored.reads == 4 and len(cache) == 4
 
 
 def test_the_least_recently_used_revision_goes_first() -> None:
     cache, stored = CompiledRevisions(capacity=2), StoredJson()
-    cache.get("wf", 1, stored)
-    cache.get("wf", 2, stored)
-    cache.get("wf", 1, stored)  # 1 is now the most recent
-    cache.get("wf", 3, stored)  # evicts 2
+    cache.get("p", "wf", 1, stored)
+    cache.get("p", "wf", 2, stored)
+    cache.get("p", "wf", 1, stored)  # 1 is now the most recent
+    cache.get("p", "wf", 3, stored)  # evicts 2
     assert len(cache) == 2 and stored.reads == 3
-    cache.get("wf", 1, stored)
+    cache.get("p", "wf", 1, stored)
     assert stored.reads == 3
-    cache.get("wf", 2, stored)
+    cache.get("p", "wf", 2, stored)
     assert stored.reads == 4

@@ -15,7 +15,7 @@ ALL = [
     "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DISPATCHED_TASK_QUEUE", "DISPATCHED_DATABASE",
     "DISPATCHED_PORT", "DISPATCHED_TOKEN", "DISPATCHED_URL", "DISPATCHED_ALLOW_HOSTS",
     "DISPATCHED_SECRET_KEY", "DISPATCHED_DATA_DIR", "DISPATCHED_HOST", "DISPATCHED_MAX_RESPONSE_BYTES",
-    "DISPATCHED_LOG_LEVEL",
+    "DISPATCHED_LOG_LEVEL", "DISPATCHED_PROJECT",
 ]
 
 
@@ -64,6 +64,16 @@ def test_empty_variables_mean_the_default(env: pytest.MonkeyPatch) -> None:
     env.setenv("DISPATCHED_URL", "")
     s = Settings()
     assert (s.port, s.url) == (4000, "http://localhost:4000") and "url" not in s.model_fields_set
+
+
+def test_project_is_read_and_blank_means_none(env: pytest.MonkeyPatch) -> None:
+    assert Settings().project is None
+    env.setenv("DISPATCHED_PROJECT", "shop")
+    assert Settings().project == "shop"
+    env.setenv("DISPATCHED_PROJECT", "  ")
+    assert Settings().project is None
+    assert Settings.from_environ({"DISPATCHED_PROJECT": "shop"}).project == "shop"
+    assert Settings.from_environ({"DISPATCHED_PROJECT": ""}).project is None
 
 
 def test_log_level_defaults_to_info_and_is_checked(env: pytest.MonkeyPatch) -> None:

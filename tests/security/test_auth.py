@@ -15,7 +15,9 @@ from runtime.settings import Settings
 from tests.gateway.conftest import Gateway
 
 PUBLIC = {"/healthz"}
-SAMPLE_PARAMS = {"name": "probe", "run_id": "run_00000000000000000000000000", "NAME": "PROBE"}
+SAMPLE_PARAMS = {
+    "name": "probe", "run_id": "run_00000000000000000000000000", "NAME": "PROBE", "token_id": "tok_0000000000000000",
+}
 
 
 def _endpoints(settings: Settings) -> list[tuple[str, str]]:
@@ -32,10 +34,11 @@ def _endpoints(settings: Settings) -> list[tuple[str, str]]:
 async def test_every_endpoint_refuses_bad_tokens(gateway: Gateway) -> None:
     endpoints = _endpoints(gateway.settings)
     assert len(endpoints) >= 12  # triggers, runs, workflows, secrets
-    revoked = await gateway.registry.tokens.create("to be revoked")
+    made = await gateway.registry.tokens.create("default", "admin", "to be revoked")
+    revoked = made.token
     async with httpx.AsyncClient(base_url=gateway.url) as anonymous:
         assert (await anonymous.get("/api/workflows", headers={"Dispatched-Session": revoked})).status_code == 200
-        assert await gateway.registry.tokens.revoke(revoked)
+        assert (await gateway.registry.tokens.revoke("default", made.info.id)).revoked_at is not None
         for token in (None, "", "wrong-token", revoked, revoked + "x", "test-session-token-x", "TEST-SESSION-TOKEN"):
             headers = {} if token is None else {"Dispatched-Session": token}
             for method, path in endpoints:
@@ -56,5 +59,5 @@ async def test_a_refused_request_changes_nothing(gateway: Gateway) -> None:
 def test_tokens_are_compared_as_hashes_in_constant_time() -> None:
     """Only SHA-256 digests are compared, with hmac.compare_digest: no timing leaks a
     prefix of a token, and the database never holds a plain one."""
-    source = inspect.getsource(Tokens.verify)
+    source = inspect.getsource(Tokens.authenticate)
     assert "hash_token(token)" in source and "hmac.compare_digest" in source and "==" not in source

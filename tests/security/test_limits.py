@@ -85,7 +85,7 @@ async def test_oversized_signal_straight_through_temporal_is_rejected_not_kept(e
     await handle.signal("go", {"blob": "a" * limits.MAX_SIGNAL_BYTES})
     rejected = await _event(engine, run_id, "signal.rejected")
     assert rejected.data["name"] == "go" and "256 KiB" in rejected.data["reason"]
-    assert (await engine.runs.state(run_id)).steps["hold"].status == "waiting"
+    assert (await engine.state(run_id)).steps["hold"].status == "waiting"
     await handle.signal("go", {"small": True})
     assert (await engine.finish(run_id)).status == "completed"
 
@@ -137,7 +137,7 @@ async def test_a_run_near_the_history_limit_fails_clearly(engine: Engine, monkey
     await engine.until_step(run_id, "hold", "waiting")
     handle = engine.client.get_workflow_handle(run_id)
     for i in range(40):
-        if (await engine.runs.state(run_id)).status != "running":
+        if (await engine.state(run_id)).status != "running":
             break
         await handle.signal("noise", {"i": i})
     state = await engine.finish(run_id)

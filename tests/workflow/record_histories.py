@@ -1,20 +1,29 @@
 """Record the histories that tests/workflow/test_replay.py replays.
 
-Run it again (``python -m tests.workflow.record_histories``) only when a change to the
-workflow is meant to be incompatible with runs already in flight — and then think about
-how those runs get through. Each scenario exercises a different part of the interpreter.
+Run it again (``python -m tests.workflow.record_histories [NAME ...]``, default: all) only
+when a change to the workflow is meant to be incompatible with runs already in flight —
+and then think about how those runs get through. Each scenario exercises a different part
+of the interpreter. ``directives`` was recorded before projects existed (no
+``DispatchedProject``, a signal directive to another run sent without a look-up), so it
+checks that the ``directive-target-project`` patch keeps such runs replaying; recording
+it again today records the patched path instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+import yaml
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.catalog import MemoryCatalog
 from cli.dev.temporal_server import temporal_binary
+from contract.document import Document
 from interpreter.search_attributes import SEARCH_ATTRIBUTES
 from tests.upstream import Reply, Upstream
 from tests.workflow.engine import Engine, running_engine
@@ -31,6 +40,14 @@ steps:
   audit: {after: [answer], when: "steps.compute.response.status == 200", request: {url: "{{ secrets.API }}/audit"}}
 """
 FAILING = 'name: failing\nsteps:\n  bad: {request: {url: "{{ secrets.API }}/missing"}}\n'
+# One step whose upstream answers a spawn, a cancel and a signal to other runs.
+DIRECTIVES = """
+name: directives
+steps:
+  call: {request: {method: POST, url: "{{ secrets.API }}/directives"}, directives: [log, spawn, cancel, signal]}
+"""
+CHILD = 'name: child\nsteps:\n  ship: {request: {method: POST, url: "{{ secrets.API }}/child"}}\n'
+HOLD = "name: hold\nsteps:\n  hold: {wait: {signal: release}}\n"
 
 
 async def _checkout(engine: Engine) -> str:
@@ -41,7 +58,7 @@ async def _checkout(engine: Engine) -> str:
         ("confirm_payment", "payment-confirmed", {"confirmed_at": "2026-05-15T12:00:00Z"}),
     ):
         await engine.until_step(run_id, step, "waiting")
-        await engine.runs.signal(run_id, signal, body)
+        await engine.signal(run_id, signal, body)
     return run_id
 
 
@@ -55,19 +72,42 @@ async def _failing(engine: Engine) -> str:
     return await engine.start(FAILING)
 
 
-async def record(client: Client) -> None:
+async def _directives(engine: Engine, upstream: Upstream) -> str:
+    cancelled, signalled = await engine.start(HOLD), await engine.start(HOLD)
+    for target in (cancelled, signalled):
+        await engine.until_step(target, "hold", "waiting")
+    upstream.route("POST", "/directives", Reply(200, {}, headers=[
+        ("Dispatched-Log", "steering"),
+        ("Dispatched-Spawn", "child; input=e30"),
+        ("Dispatched-Cancel", cancelled),
+        ("Dispatched-Signal", f"run={signalled}; name=release"),
+    ]))
+    run_id = await engine.start(DIRECTIVES)
+    for target in (cancelled, signalled):
+        await engine.finish(target)
+    return run_id
+
+
+async def record(client: Client, names: Sequence[str] = ()) -> None:
+    """Record the scenarios ``names`` (every one when empty) into histories/."""
     upstream = Upstream().start()
     for method, path, reply in (
         ("POST", "/carts", Reply(201, {"id": "cart_1"})), ("POST", "/shipping/quote", Reply(200, {"q": 1})),
         ("POST", "/payments/authorize", Reply(200, {})), ("POST", "/orders", Reply(201, {})),
-        ("GET", "/audit", Reply(200, "ok")),
+        ("GET", "/audit", Reply(200, "ok")), ("POST", "/child", Reply(200, {})),
     ):
         upstream.route(method, path, reply)
     upstream.route("POST", "/compute", Reply(503, "busy"), Reply(200, {"total": 3}))
+    scenarios: dict[str, Callable[[Engine], Awaitable[str]]] = {
+        "checkout": _checkout, "mixed": _mixed, "failing": _failing,
+        "directives": lambda engine: _directives(engine, upstream),
+    }
+    catalog = MemoryCatalog([Document.model_validate(yaml.safe_load(CHILD))])
     try:
-        async with running_engine(client, {"API": upstream.url, "ECOM_API_URL": upstream.url}) as engine:
-            for name, scenario in (("checkout", _checkout), ("mixed", _mixed), ("failing", _failing)):
-                run_id = await scenario(engine)
+        secrets = {"API": upstream.url, "ECOM_API_URL": upstream.url}
+        async with running_engine(client, secrets, catalog) as engine:
+            for name in names or scenarios:
+                run_id = await scenarios[name](engine)
                 await engine.finish(run_id)
                 history = await client.get_workflow_handle(run_id).fetch_history()
                 (HISTORIES / f"{name}.json").write_text(history.to_json())
@@ -75,16 +115,16 @@ async def record(client: Client) -> None:
         upstream.stop()
 
 
-async def main() -> None:
+async def main(names: Sequence[str]) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(), data_converter=pydantic_data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
-        await record(env.client)
+        await record(env.client, names)
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from contract.document import Document
-from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
+from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, WORKFLOW_NAME_ATTR
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine
 
@@ -28,16 +28,16 @@ def shop(engine: Engine, upstream: Upstream) -> Upstream:
 
 async def _drive_to_payment(engine: Engine, run_id: str) -> None:
     await engine.until_step(run_id, "confirm_address", "waiting")
-    await engine.runs.signal(run_id, "address-submitted", {"street": "100 Main St", "city": "Berlin", "zip": "10115"})
+    await engine.signal(run_id, "address-submitted", {"street": "100 Main St", "city": "Berlin", "zip": "10115"})
     await engine.until_step(run_id, "select_shipping", "waiting")
-    await engine.runs.signal(run_id, "shipping-selected", {"method": "express"})
+    await engine.signal(run_id, "shipping-selected", {"method": "express"})
     await engine.until_step(run_id, "confirm_payment", "waiting")
 
 
 async def test_confirmed_checkout_places_the_order(engine: Engine, shop: Upstream) -> None:
     run_id = await engine.start(CHECKOUT, {"user_id": "user_42"})
     await _drive_to_payment(engine, run_id)
-    await engine.runs.signal(run_id, "payment-confirmed", {"confirmed_at": "2026-05-15T12:00:00Z"})
+    await engine.signal(run_id, "payment-confirmed", {"confirmed_at": "2026-05-15T12:00:00Z"})
     state = await engine.finish(run_id)
 
     assert state.status == "completed"
@@ -52,7 +52,7 @@ async def test_confirmed_checkout_places_the_order(engine: Engine, shop: Upstrea
 async def test_cancelled_payment_skips_finalize(engine: Engine, shop: Upstream) -> None:
     run_id = await engine.start(CHECKOUT, {"user_id": "user_42"})
     await _drive_to_payment(engine, run_id)
-    await engine.runs.signal(run_id, "payment-cancelled", {"reason": "user"})
+    await engine.signal(run_id, "payment-cancelled", {"reason": "user"})
     state = await engine.finish(run_id)
 
     assert state.status == "completed"
@@ -71,7 +71,7 @@ async def test_waiting_run_shows_step_states_not_output(engine: Engine, shop: Up
     assert state.steps["create_cart"].attempts == 1
     assert state.steps["compute_shipping"].status == "pending"
     assert "cart_1" not in state.model_dump_json()
-    await engine.runs.cancel(run_id)
+    await engine.cancel(run_id)
     cancelled = await engine.finish(run_id)
     assert cancelled.status == "cancelled"
     assert cancelled.steps["confirm_address"].status == "cancelled"
@@ -81,11 +81,12 @@ async def test_run_is_labelled_with_workflow_and_revision(engine: Engine, shop: 
     run = engine.run_input(CHECKOUT, {"user_id": "u"}, revision=3)
     await engine.runs.start(run)
     description = await engine.client.get_workflow_handle(run.run_id).describe()
-    assert await description.memo() == {"workflow": "async-checkout", "revision": 3, "version": 1}
+    assert await description.memo() == {"workflow": "async-checkout", "revision": 3, "version": 1, "project": "default"}
     assert description.typed_search_attributes.get(WORKFLOW_NAME_ATTR) == "async-checkout"
     assert description.typed_search_attributes.get(REVISION_ATTR) == 3
+    assert description.typed_search_attributes.get(PROJECT_ATTR) == "default"
     assert await _listed(engine, run.run_id, status="running")
-    await engine.runs.cancel(run.run_id)
+    await engine.cancel(run.run_id)
     await engine.finish(run.run_id)
     assert await _listed(engine, run.run_id, status="cancelled")
 
@@ -93,7 +94,7 @@ async def test_run_is_labelled_with_workflow_and_revision(engine: Engine, shop: 
 async def _listed(engine: Engine, run_id: str, *, status: str) -> bool:
     """Visibility is eventually consistent: poll for a few seconds."""
     for _ in range(100):
-        runs = await engine.runs.list_runs(workflow="async-checkout", status=status)  # type: ignore[arg-type]
+        runs = await engine.runs.list_runs(project=engine.project, workflow="async-checkout", status=status)  # type: ignore[arg-type]
         if any(r.run_id == run_id and r.revision == 3 for r in runs):
             return True
         await asyncio.sleep(0.05)

@@ -147,7 +147,7 @@ async def test_seed_walkthrough_runs_as_written(engine: Engine, upstream: Upstre
     assert step == "process_order" and spawn["workflow"] == "fulfill-order" and spawn["revision"] == 1
     child = spawn["run_id"]
     assert child.startswith("run_") and child != run.run_id
-    assert (await engine.runs.state(child)).status == "running"  # the parent is done, the child is not
+    assert (await engine.state(child)).status == "running"  # the parent is done, the child is not
     child_state = await engine.finish(child)
     assert (child_state.status, child_state.workflow) == ("completed", "fulfill-order")
     assert upstream.received("POST", "/fulfill")[0].json() == {"order_id": "ord_42"}  # decoded input = trigger.body
@@ -250,7 +250,7 @@ async def test_every_kind_not_listed_is_skipped_and_never_applied(engine: Engine
     assert of_type(events, "directive.applied") == [] and of_type(events, "directive.rejected") == []
     assert upstream.received("POST", "/fulfill") == []
     for target in (victim, signal_target):  # neither cancelled nor signalled
-        assert (await engine.runs.state(target)).steps["hold"].status == "waiting"
+        assert (await engine.state(target)).steps["hold"].status == "waiting"
         assert not any(e.type == "signal.received" for e in await engine.events(target))
         await engine.client.get_workflow_handle(target).terminate("test cleanup")
 

@@ -3,20 +3,45 @@ in flight (non-determinism) fails here instead of in production."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from interpreter.directive_effects import TARGET_PROJECT_PATCH
 from interpreter.workflow import DispatchedRun
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:
-    assert {p.stem for p in HISTORIES} == {"checkout", "mixed", "failing"}
+    assert {p.stem for p in HISTORIES} == {"checkout", "mixed", "failing", "directives"}
+
+
+def test_directives_history_is_from_before_projects() -> None:
+    """It must keep the pre-projects shape to guard the ``directive-target-project`` patch:
+    a signal to another run with no look-up before it, no project anywhere. (Recording it
+    again on today's code would record the patched path and guard nothing.)"""
+    path = HISTORIES[[p.stem for p in HISTORIES].index("directives")]
+    history = json.loads(path.read_text())
+    text = json.dumps(history)
+    assert "DispatchedProject" not in text and TARGET_PROJECT_PATCH not in text
+    kinds = [(e["eventType"], _activity(e)) for e in history["events"]]
+    signal = kinds.index(("EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED", None))
+    cancel = kinds.index(("EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED", None))
+    look_ups = [i for i, kind in enumerate(kinds) if kind == ("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "dispatched.run_is_open")]
+    assert look_ups and all(i < cancel for i in look_ups)  # the cancel's look-up only, none for the signal
+    assert cancel < signal
+    assert any(kind[0] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED" for kind in kinds)
+
+
+def _activity(event: dict[str, Any]) -> str | None:
+    attributes = event.get("activityTaskScheduledEventAttributes")
+    return attributes["activityType"]["name"] if attributes else None
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

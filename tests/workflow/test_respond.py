@@ -30,11 +30,11 @@ steps:
     answer = await engine.runs.start_and_wait_response(run, timeout=20)
     assert answer is not None
     assert (answer.status, answer.headers, answer.body) == (201, {"X-Source": "dispatched"}, {"total": 3})
-    state = await engine.runs.state(run.run_id)
+    state = await engine.state(run.run_id)
     assert state.status == "running" and state.steps["approval"].status == "waiting"
     assert upstream.received("POST", "/audit") == []
 
-    await engine.runs.signal(run.run_id, "approve", {})
+    await engine.signal(run.run_id, "approve", {})
     assert (await engine.finish(run.run_id)).status == "completed"
     assert len(upstream.received("POST", "/audit")) == 1
 
@@ -66,12 +66,12 @@ response: {status: 203, body: third}
 async def test_without_any_response_the_answer_is_the_run_outcome(engine: Engine) -> None:
     run = engine.run_input("name: quiet\nsteps:\n  hold: {wait: {signal: go, timeout: 30s}}\n")
     await engine.runs.start(run)
-    assert await engine.runs.wait_response(run.run_id, timeout=0.5) is None
-    await engine.runs.signal(run.run_id, "go", None)
-    answer = await engine.runs.wait_response(run.run_id, timeout=20)
+    assert await engine.wait_response(run.run_id, timeout=0.5) is None
+    await engine.signal(run.run_id, "go", None)
+    answer = await engine.wait_response(run.run_id, timeout=20)
     assert answer is not None and answer.body == {"run_id": run.run_id, "status": "completed"}
     # A closed run still gives its answer (from the workflow result).
-    again = await engine.runs.wait_response(run.run_id, timeout=5)
+    again = await engine.wait_response(run.run_id, timeout=5)
     assert again == answer
 
 
@@ -85,14 +85,14 @@ async def test_run_failing_before_answering_raises_run_failed(engine: Engine, up
     assert failed.value.error.code == "step_failed"
     assert "answered 403" in failed.value.error.message
     with pytest.raises(RunFailed):
-        await engine.runs.wait_response(run.run_id, timeout=5)
+        await engine.wait_response(run.run_id, timeout=5)
 
 
 async def test_an_existing_run_id_is_joined_not_restarted(engine: Engine) -> None:
     run = engine.run_input("name: once\nsteps:\n  hold: {wait: {signal: go, timeout: 30s}}\n")
     await engine.runs.start(run)
     assert await engine.runs.start_and_wait_response(run, timeout=0.5) is None
-    await engine.runs.signal(run.run_id, "go", None)
+    await engine.signal(run.run_id, "go", None)
     answer = await engine.runs.start_and_wait_response(run, timeout=20)
     assert answer is not None and answer.body["run_id"] == run.run_id
     history = [e async for e in engine.client.get_workflow_handle(run.run_id).fetch_history_events()]

@@ -55,7 +55,7 @@ async def test_canary_secret_is_absent_from_history_events_and_errors(
     assert len(upstream.received("GET", f"/{CANARY_PATH}/fail")) == 2
     assert state.status == "failed"
 
-    events = (await engine.runs.events(run_id)).model_dump_json()
+    events = (await engine.runs.events(run_id, project=engine.project)).model_dump_json()
     shown = await _temporal_workflow_show(temporal_env, run_id)
     assert "answered 500" in shown  # the failure itself is recorded ...
     for text in (shown, events, state.model_dump_json()):

@@ -57,7 +57,7 @@ steps:
 """
     run_id = await engine.start(doc)
     await engine.until_step(run_id, "slow", "running")
-    await engine.runs.signal(run_id, "go", {"n": 1})
+    await engine.signal(run_id, "go", {"n": 1})
     state = await engine.finish(run_id)
     assert state.status == "completed"
     events = [(e.type, e.step) for e in await engine.events(run_id)]
@@ -80,8 +80,8 @@ steps:
     run = engine.run_input(doc)
     await engine.runs.start(run)
     for name, body in (("reject", {"why": "late"}), ("approve", {"second": True}), ("stray", None), ("open", None)):
-        await engine.runs.signal(run.run_id, name, body)
-    answer = await engine.runs.wait_response(run.run_id, timeout=20)
+        await engine.signal(run.run_id, name, body)
+    answer = await engine.wait_response(run.run_id, timeout=20)
     assert answer is not None
     assert answer.body["name"] == "reject" and answer.body["body"] == {"why": "late"}
     await engine.finish(run.run_id)
@@ -98,7 +98,7 @@ steps:
 """
     run_id = await engine.start(doc)
     await engine.until_step(run_id, "b", "waiting")
-    await engine.runs.signal(run_id, "go", 1)
+    await engine.signal(run_id, "go", 1)
     state = await engine.finish(run_id)
     assert sorted(st.status for st in state.steps.values()) == ["completed", "skipped"]
 
@@ -115,6 +115,6 @@ steps:
 """
     run = engine.run_input(doc)
     await engine.runs.start(run)
-    await engine.runs.signal(run.run_id, "data", payload)
-    answer = await engine.runs.wait_response(run.run_id, timeout=20)
+    await engine.signal(run.run_id, "data", payload)
+    answer = await engine.wait_response(run.run_id, timeout=20)
     assert answer is not None and answer.body == payload

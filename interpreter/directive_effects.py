@@ -65,7 +65,9 @@ _LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximu
 # before it sent the external signal straight away; on replay `workflow.patched` answers
 # False for them and they keep that path, new runs record the marker and look up first.
 TARGET_PROJECT_PATCH = "directive-target-project"
-# The code of a spawn refused for unset secrets: the same one a trigger's 409 carries.
+# One reason for a missing, closed or other project's target: a directive must not be
+# able to tell another project's run from no run at all.
+_NO_SUCH_RUN = "no such run, or it has already closed"
 
 
 def may_reach(project: str, target: RunOpen) -> bool:
@@ -246,9 +248,6 @@ async def _look_up(activity: str, argument: Any, result_type: type[_Answer], wha
         cause = error.cause.message if isinstance(error.cause, FailureError) else error.message
         raise _Rejected(f"could not look up {what}: {cause}") from None
     return cast(_Answer, answer)  # result_type made the converter build an _Answer
-
-
-_NO_SUCH_RUN = "no such run, or it has already closed"
 
 
 def _missing(error: FailureError) -> str:

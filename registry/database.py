@@ -1,10 +1,23 @@
 """One small data-access layer over SQLite (stdlib) and PostgreSQL (psycopg 3).
 
 Both drivers are synchronous; every unit of work runs in a worker thread
-(``asyncio.to_thread``) inside one transaction, under a lock, on one connection. That
-keeps the event loop free and gives SQLite's single writer and Postgres the same
-behaviour. SQL is written once with ``?`` placeholders; the Postgres side rewrites
-them to ``%s`` (no statement here has a ``?`` inside a literal).
+(``asyncio.to_thread``) inside one transaction, which keeps the event loop free. SQL is
+written once with ``?`` placeholders; the Postgres side rewrites them to ``%s`` (no
+statement here has a ``?`` inside a literal). A unit of work says whether it writes:
+
+* :meth:`Database.run` — a write transaction. SQLite has one writer per file, so writes
+  take the process's write connection in turn (``BEGIN IMMEDIATE`` orders them across
+  processes too); PostgreSQL takes a connection from a pool, no lock in the process.
+* :meth:`Database.read` — a read-only one. SQLite in WAL mode lets readers run beside
+  the writer, each on a connection of its own thread; PostgreSQL uses the pool again.
+
+So the worker's secret look-up for a request step never waits behind another
+request's registry write, and the gateway's trigger path (token, workflow, secrets)
+reads concurrently.
+
+The pool is ``psycopg_pool``'s ``ConnectionPool`` (the thread-safe one, used from the
+worker threads), not its async twin: every store keeps one SQL layer, sync, shared
+with SQLite, and the threads already keep the event loop free.
 """
 
 from __future__ import annotations
@@ -54,20 +67,22 @@ class Tx(ABC):
 
 
 class Database(ABC):
-    """A connection used from worker threads, one transaction at a time."""
+    """Transactions run in worker threads: writes through :meth:`run`, reads through :meth:`read`."""
 
     dialect: str
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
     async def run(self, work: Callable[[Tx], T]) -> T:
-        """Run ``work`` in one transaction in a thread: committed if it returns,
+        """Run ``work`` in one write transaction in a thread: committed if it returns,
         rolled back if it raises."""
-        return await asyncio.to_thread(self._run_locked, work)
+        return await asyncio.to_thread(self._in_transaction, work, write=True)
 
-    def _run_locked(self, work: Callable[[Tx], T]) -> T:
-        with self._lock, self._transaction() as tx:
+    async def read(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work``, which only reads, in one transaction in a thread (a consistent
+        snapshot); it may run beside writes and other reads."""
+        return await asyncio.to_thread(self._in_transaction, work, write=False)
+
+    def _in_transaction(self, work: Callable[[Tx], T], *, write: bool) -> T:
+        with self._transaction(write=write) as tx:
             return work(tx)
 
     @abstractmethod
@@ -79,7 +94,7 @@ class Database(ABC):
         """Hold off other processes changing the schema until ``tx`` ends."""
 
     @abstractmethod
-    def _transaction(self) -> Any:
+    def _transaction(self, *, write: bool) -> Any:
         """A context manager yielding a :class:`Tx`."""
 
     @abstractmethod
@@ -129,26 +144,57 @@ class SqliteDatabase(Database):
         super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a transaction
-        # takes the write lock up front instead of failing to upgrade a read lock.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._write_lock = threading.Lock()
+        self._readers = threading.local()
+        self._all_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._conn = self._connect()
         try:
-            self._conn.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
             _enable_wal(self._conn)
             self._conn.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             self._conn.close()
             raise
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Tx]:
-        self._conn.execute("BEGIN IMMEDIATE")
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes the
+        # write lock up front (IMMEDIATE) instead of failing to upgrade a read lock.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            yield _SqliteTx(self._conn)
+            conn.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            conn.close()
             raise
-        self._conn.execute("COMMIT")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (WAL: readers never block the writer, nor it them)."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self._connect()
+            with self._readers_lock:
+                self._all_readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Tx]:
+        if write:
+            with self._write_lock, self._begun(self._conn, "BEGIN IMMEDIATE") as tx:
+                yield tx
+        else:
+            with self._begun(self._reader(), "BEGIN") as tx:
+                yield tx
+
+    @staticmethod
+    @contextmanager
+    def _begun(conn: sqlite3.Connection, begin: str) -> Iterator[Tx]:
+        conn.execute(begin)
+        try:
+            yield _SqliteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def lock_schema(self, tx: Tx) -> None:
         pass  # BEGIN IMMEDIATE already holds SQLite's one write lock for the transaction
@@ -157,8 +203,11 @@ class SqliteDatabase(Database):
         return {row[0] for row in tx.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def close(self) -> None:
-        with self._lock:
+        with self._write_lock, self._readers_lock:
             self._conn.close()
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
 
 
 class _PostgresTx(Tx):
@@ -174,25 +223,31 @@ class _PostgresTx(Tx):
         return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
 
+POOL_SIZE = 10
+"""Connections per process: about as many transactions as the threads that run them."""
+
+
 class PostgresDatabase(Database):
-    """A PostgreSQL database reached by URL; reconnects if the connection broke."""
+    """A PostgreSQL database reached by URL, through a pool of connections; a broken one
+    is noticed when taken (``check``) and replaced."""
 
     dialect = "postgresql"
 
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        import psycopg  # imported here: SQLite users need not install it
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+        # imported here: SQLite users need not install them
+        from psycopg_pool import ConnectionPool
 
-        self._psycopg = psycopg
         self.url = url
-        self._conn = psycopg.connect(url, autocommit=True)
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection, open=False,
+        )
+        self._pool.open(wait=True, timeout=30)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Tx]:
-        if self._conn.closed or self._conn.broken:
-            self._conn = self._psycopg.connect(self.url, autocommit=True)
-        with self._conn.transaction():
-            yield _PostgresTx(self._conn)
+    def _transaction(self, *, write: bool) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
 
     def lock_schema(self, tx: Tx) -> None:
         tx.all("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK_ID,))
@@ -202,8 +257,7 @@ class PostgresDatabase(Database):
         return {row[0] for row in rows}
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._pool.close()
 
 
 def open_database(target: str) -> Database:

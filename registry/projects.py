@@ -45,11 +45,11 @@ class Projects:
         return ProjectInfo(name, parse_time(now))
 
     async def list(self) -> list[ProjectInfo]:
-        rows = await self._db.run(lambda tx: tx.all("SELECT name, created_at FROM projects ORDER BY name"))
+        rows = await self._db.read(lambda tx: tx.all("SELECT name, created_at FROM projects ORDER BY name"))
         return [ProjectInfo(name, parse_time(at)) for name, at in rows]
 
     async def exists(self, name: str) -> bool:
-        row = await self._db.run(lambda tx: tx.one("SELECT 1 FROM projects WHERE name = ?", (name,)))
+        row = await self._db.read(lambda tx: tx.one("SELECT 1 FROM projects WHERE name = ?", (name,)))
         return row is not None
 
     async def require(self, name: str) -> None:

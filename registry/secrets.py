@@ -50,7 +50,7 @@ class Secrets:
 
     async def get(self, project: str, name: str) -> str | None:
         """The decrypted value, for the worker's request activity only."""
-        row = await self._db.run(
+        row = await self._db.read(
             lambda tx: tx.one("SELECT value FROM secrets WHERE project = ? AND name = ?", (project, name))
         )
         return self._cipher.decrypt(row[0]) if row else None
@@ -64,7 +64,7 @@ class Secrets:
 
     async def list(self, project: str) -> list[SecretInfo]:
         """The project's set secrets (names and times, never values), by name."""
-        rows = await self._db.run(
+        rows = await self._db.read(
             lambda tx: tx.all("SELECT name, updated_at FROM secrets WHERE project = ? ORDER BY name", (project,))
         )
         return [SecretInfo(name, parse_time(at)) for name, at in rows]

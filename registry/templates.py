@@ -98,7 +98,7 @@ class Templates:
 
     async def get(self, owner: str, slug: str) -> Template:
         """Raises :class:`TemplateNotFound` for an unknown one."""
-        row = await self._db.run(
+        row = await self._db.read(
             lambda tx: tx.one(f"SELECT {_COLUMNS} FROM templates WHERE owner = ? AND slug = ?", (owner, slug))
         )
         if row is None:
@@ -108,7 +108,7 @@ class Templates:
     async def search(self, text: str = "") -> list[Template]:
         """Templates whose slug, title, description or tags contain ``text``
         (case-insensitive), by owner then slug; every template for an empty ``text``."""
-        rows = await self._db.run(lambda tx: tx.all(f"SELECT {_COLUMNS} FROM templates ORDER BY owner, slug"))
+        rows = await self._db.read(lambda tx: tx.all(f"SELECT {_COLUMNS} FROM templates ORDER BY owner, slug"))
         needle = text.strip().lower()
         found = [_template(row) for row in rows]
         if not needle:

@@ -145,22 +145,27 @@ class Tokens:
         if self._operator_hash is not None and hmac.compare_digest(digest, self._operator_hash):
             return OPERATOR
 
-        def work(tx: Tx) -> Access | None:
-            row = tx.one("SELECT hash, id, project, role FROM tokens WHERE hash = ? AND revoked_at IS NULL", (digest,))
-            if row is None or not hmac.compare_digest(str(row[0]), digest):
-                return None
-            # Noted at most once a minute: a busy token must not turn every request into a write.
-            tx.execute(
-                "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-                (now_text(), row[1], _minute_ago()),
+        row = await self._db.read(
+            lambda tx: tx.one(
+                "SELECT hash, id, project, role, last_used_at FROM tokens WHERE hash = ? AND revoked_at IS NULL", (digest,)
             )
-            return Access(project=str(row[2]), role=row[3], token_id=str(row[1]))
-
-        return await self._db.run(work)
+        )
+        if row is None or not hmac.compare_digest(str(row[0]), digest):
+            return None
+        token_id, last_used = str(row[1]), row[4]
+        # Noted at most once a minute: a busy token must not turn every request into a write.
+        if last_used is None or str(last_used) < _minute_ago():
+            await self._db.run(
+                lambda tx: tx.execute(
+                    "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                    (now_text(), token_id, _minute_ago()),
+                )
+            )
+        return Access(project=str(row[2]), role=row[3], token_id=token_id)
 
     async def list(self, project: str) -> list[TokenInfo]:
         """The project's tokens, revoked ones included, oldest first."""
-        rows = await self._db.run(
+        rows = await self._db.read(
             lambda tx: tx.all(f"SELECT {_COLUMNS} FROM tokens WHERE project = ? ORDER BY created_at, id", (project,))
         )
         return [_info(row) for row in rows]

@@ -125,7 +125,7 @@ class Workflows:
 
     async def current(self, project: str, name: str) -> WorkflowRevision | None:
         """The live current revision, or None (unknown, deleted, or another project's)."""
-        return await self._db.run(lambda tx: _current(tx, project, name))
+        return await self._db.read(lambda tx: _current(tx, project, name))
 
     async def require(self, project: str, name: str) -> WorkflowRevision:
         """Like :meth:`current`, raising :class:`WorkflowNotFound`."""
@@ -144,12 +144,12 @@ class Workflows:
             )
             return [_revision(row) for row in rows]
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def current_revisions(self, project: str) -> list[WorkflowRevision]:
         """The current revision of each of the project's live workflows, by name (what the
         secret list reads to tell which secrets are used and pending)."""
-        return await self._db.run(
+        return await self._db.read(
             lambda tx: [_revision(row) for row in tx.all(f"SELECT {_R_COLUMNS} {_CURRENT} ORDER BY w.name", (project,))]
         )
 
@@ -162,7 +162,7 @@ class Workflows:
             )
             return [WorkflowInfo(n, rev, ver, parse_time(at)) for n, rev, ver, at in rows]
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def delete(self, project: str, name: str) -> None:
         """Mark the workflow deleted; runs in flight keep their own document."""

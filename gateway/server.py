@@ -11,14 +11,18 @@ access lines carry paths and query strings, and tokens must never reach a log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import sys
 
 import uvicorn
 
 from gateway.app import create_app
 from runtime.logs import setup_logging
+from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
+from runtime.temporal import connect_temporal
 
 logger = logging.getLogger("dispatched.gateway")
 
@@ -47,10 +51,21 @@ class _Server(uvicorn.Server):
         return self.config.port
 
 
+async def _check_namespace(settings: Settings) -> None:
+    await prepare_namespace(await connect_temporal(settings), logger)
+
+
 def run_gateway(*, host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
     """Serve the gateway until stopped; exit status 1 when it could not start."""
     settings = settings or Settings()
     setup_logging(settings.log_level)
+    try:
+        # Before serving: a namespace without the runs' search attributes would make
+        # every trigger a 500 (runtime/namespace.py).
+        asyncio.run(_check_namespace(settings))
+    except NamespaceNotReady as exc:
+        print(f"error: gateway: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
     config = uvicorn.Config(
         create_app(settings), host=host or settings.host, port=port or settings.port,
         log_config=None, log_level="warning", access_log=False, lifespan="on",

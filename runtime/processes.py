@@ -18,6 +18,7 @@ import sys
 
 from registry import Registry
 from runtime.logs import setup_logging
+from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
 from runtime.temporal import connect_temporal
 from runtime.worker import build_worker
@@ -28,6 +29,7 @@ logger = logging.getLogger("dispatched.worker")
 async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker on ``settings.task_queue`` until ``stop`` is set."""
     client = await connect_temporal(settings)
+    await prepare_namespace(client, logger)
     registry = await Registry.open(settings)
     try:
         async with build_worker(client, settings, registry):
@@ -62,6 +64,9 @@ def run_worker(settings: Settings | None = None) -> None:
         asyncio.run(_serve_until_signalled(settings))
     except KeyboardInterrupt:
         pass
+    except NamespaceNotReady as exc:
+        print(f"error: worker: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
     except Exception as exc:  # one line, not a traceback, for the common startup failures
         print(f"error: worker: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc

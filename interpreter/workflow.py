@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RunInput,
         RunResult,
         RunState,
+        RunStatus,
     )
     from contract.names import EVENTS_QUERY, REQUEST_ACTIVITY, REQUEST_HEARTBEAT_TIMEOUT, RESPONSE_UPDATE, STATE_QUERY
     from interpreter.compiler import CompiledStep, RequestStep, RespondStep, RetryValues, WaitStep, compile_document
@@ -81,7 +82,7 @@ class DispatchedRun:
             await self._supervise(tasks)
         except asyncio.CancelledError:
             await self._stop(tasks)
-            self._book.close("cancelled", ErrorInfo(code=errors.CANCELLED, message="the run was cancelled"))
+            self._close("cancelled", ErrorInfo(code=errors.CANCELLED, message="the run was cancelled"))
             await workflow.wait_condition(workflow.all_handlers_finished)
             raise
         if self._failure is not None:
@@ -89,13 +90,22 @@ class DispatchedRun:
             failure = self._failure
             step_error = failure.error
             error = ErrorInfo(code=failure.run_code, message=step_error.message)
-            self._book.close("failed", error)
+            self._close("failed", error)
             await workflow.wait_condition(workflow.all_handlers_finished)
             raise ApplicationError(error.message, {"step_error": step_error.model_dump()}, type=error.code, non_retryable=True)
         self._publish_final_response()
-        self._book.close("completed")
+        self._close("completed")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return RunResult(state=self._book.state(), response=self._response)
+
+    def _close(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
+        """Record the run's end, and log it (workflow.logger is silent during replay)."""
+        self._book.close(status, error)
+        context = {"workflow": self._input.workflow, "project": self._input.project}
+        if error is None:
+            workflow.logger.info("run %s", status, extra=context)
+        else:
+            workflow.logger.warning("run %s: %s: %s", status, error.code, error.message, extra=context)
 
     async def _supervise(self, tasks: list[asyncio.Task[None]]) -> None:
         """Wait until every step task ends or one step fails; surface engine bugs."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from gateway.pending import pending_among
 from gateway.schemas import ErrorResponse, RunAccepted
 from interpreter.client import RunClient
 
+logger = logging.getLogger("dispatched.gateway")
 router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
 
 T = TypeVar("T")
@@ -154,6 +156,7 @@ async def trigger(
         trigger=TriggerData(body=body, headers=trigger_headers(request), query=dict(request.query_params)),
         project=caller.project,
     )
+    logger.info("run triggered", extra={"run_id": run_id, "workflow": name, "project": caller.project})
     preferences = parse_prefer(request.headers.getlist("prefer"))
     if preferences.respond_async:
         await detached(runs.start(run))

@@ -3,6 +3,7 @@ a waiting run that carries on after dev is stopped and started again on its data
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -41,9 +42,9 @@ def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) 
             "ORDER_SERVICE_TOKEN", "PAYMENT_GATEWAY_TOKEN", "FRAUD_SERVICE_TOKEN"} <= secrets
 
     logs = dev.data_dir / "logs"
-    _wait_for_line(logs / "gateway.log", f"INFO dispatched.gateway: gateway started on http://127.0.0.1:{dev.port}")
-    _wait_for_line(logs / "worker.log", "INFO dispatched.worker: worker started: task queue dispatched, "
-                                        f"namespace default, Temporal 127.0.0.1:{dev.temporal_port}")
+    _wait_for_record(logs / "gateway.log", "dispatched.gateway", f"gateway started on http://127.0.0.1:{dev.port}")
+    _wait_for_record(logs / "worker.log", "dispatched.worker",
+                     f"worker started: task queue dispatched, namespace default, Temporal 127.0.0.1:{dev.temporal_port}")
 
     status, descendants = dev.stop()
     assert status == 0
@@ -54,15 +55,24 @@ def test_dev_starts_deploys_examples_and_stops_without_orphans(dev: DevProcess) 
     assert (dev.data_dir / "temporal.db").is_file() and (dev.data_dir / "dispatched.db").is_file()
     for name in ("gateway", "worker"):
         log = (logs / f"{name}.log").read_text()
-        assert f"INFO dispatched.{name}: {name} stopped" in log, log  # a clean stop, said so
+        lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        assert {"level": "INFO", "logger": f"dispatched.{name}", "message": f"{name} stopped"}.items() <= lines[-1].items()
         assert token not in log
 
 
-def _wait_for_line(log: Path, text: str, timeout: float = 15) -> None:
-    """Wait for ``text`` in ``log``: the worker says it started a moment after dev's banner."""
+def _records(log: Path) -> list[dict[str, object]]:
+    """The JSON records of a process's log (dev's own lines about it excepted)."""
+    text = log.read_text() if log.is_file() else ""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def _wait_for_record(log: Path, logger: str, message: str, timeout: float = 15) -> None:
+    """Wait for an INFO record of ``logger`` saying ``message``: the worker says it started
+    a moment after dev's banner."""
     deadline = time.monotonic() + timeout
-    while text not in (content := log.read_text() if log.is_file() else ""):
-        assert time.monotonic() < deadline, f"{log.name} never said {text!r}:\n{content}"
+    while not any(r.get("logger") == logger and r.get("message") == message and r.get("level") == "INFO"
+                  for r in _records(log)):
+        assert time.monotonic() < deadline, f"{log.name} never said {message!r}:\n{log.read_text()}"
         time.sleep(0.2)
 
 

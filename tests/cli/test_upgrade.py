@@ -34,6 +34,18 @@ def _schema_version(path: Path) -> int | None:
         return int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
 
 
+def _record(log: Path, message: str) -> dict[str, object]:
+    """The last JSON record of ``log`` with ``message``, waiting a little for it."""
+    deadline = time.monotonic() + 15
+    while True:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        found = [r for r in lines if r.get("message") == message]
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no {message!r} in {log.name}:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
 @pytest.mark.timeout(180)
 def test_a_run_waiting_before_the_upgrade_completes_after_it(old_data_dir: Path) -> None:
     assert _schema_version(old_data_dir / "dispatched.db") is None  # made before versioning
@@ -61,5 +73,11 @@ def test_a_run_waiting_before_the_upgrade_completes_after_it(old_data_dir: Path)
         # The request after the upgrade read the old registry's secret, in the default project.
         events = json.loads(dev.ok("run", "events", WAITING_RUN, "--json"))
         assert [e["type"] for e in events if e.get("step") == "after_upgrade"][-1] == "step.completed"
+        # The logs are JSON lines that say which run, workflow and project (SPEC §9).
+        another = dev.ok("run", "start", "upgrade-wait", "--async").strip()
+        expected = {"run_id": another, "workflow": "upgrade-wait", "project": "default", "message": "run triggered"}
+        assert expected.items() <= _record(old_data_dir / "logs" / "gateway.log", "run triggered").items()
+        finished = _record(old_data_dir / "logs" / "worker.log", "run completed")
+        assert {"run_id": WAITING_RUN, "workflow": "upgrade-wait", "project": "default"}.items() <= finished.items()
     finally:
         dev.kill()

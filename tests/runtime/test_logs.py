@@ -4,8 +4,8 @@ to a loopback server, so "httpx stays quiet" is checked against what httpx reall
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -21,6 +21,7 @@ CHILD = textwrap.dedent("""
     log.info("started on %s", "here")
     log.debug("a debug line")
     log.info("first line\\nforged 2026-01-01 00:00:00,000 ERROR root: looks like a record")
+    log.warning("step failed", extra={"run_id": "run_x", "step": "fetch", "workflow": "wf", "project": "shop"})
 
     class Quiet(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -37,7 +38,9 @@ CHILD = textwrap.dedent("""
     print(logging.getLevelName(logging.getLogger("httpx").level),
           logging.getLevelName(logging.getLogger("httpcore").level))
 """)
-RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
+def records(stderr: str) -> list[dict[str, object]]:
+    """Every stderr line parsed as JSON: a line that is not JSON fails the test."""
+    return [json.loads(line) for line in stderr.splitlines()]
 
 
 def run_child(**env: str) -> subprocess.CompletedProcess[str]:
@@ -48,10 +51,12 @@ def run_child(**env: str) -> subprocess.CompletedProcess[str]:
 
 def test_info_records_go_to_stderr_one_line_each_and_httpx_stays_at_warning() -> None:
     child = run_child()
-    lines = child.stderr.splitlines()
-    assert lines[0].endswith(" INFO dispatched.test: started on here"), child.stderr
-    assert all(RECORD.match(line) for line in lines), child.stderr  # every line starts a record ...
-    assert len(lines) == 2 and "first line\\nforged" in lines[1]  # ... a message's line break is escaped
+    found = records(child.stderr)  # every line is one JSON record ...
+    assert found[0]["level"] == "INFO" and found[0]["logger"] == "dispatched.test"
+    assert found[0]["message"] == "started on here" and str(found[0]["at"]).endswith("+00:00")
+    assert len(found) == 3  # ... a message's line break stays inside its record
+    assert found[1]["message"] == "first line\nforged 2026-01-01 00:00:00,000 ERROR root: looks like a record"
+    assert found[2] == {**found[2], "run_id": "run_x", "step": "fetch", "workflow": "wf", "project": "shop"}
     assert "a debug line" not in child.stderr  # INFO is the default level
     assert child.stdout == "WARNING WARNING\n"  # nothing logged to stdout; httpx and httpcore held at WARNING
     assert "CANARY" not in child.stderr and "HTTP Request" not in child.stderr
@@ -59,6 +64,6 @@ def test_info_records_go_to_stderr_one_line_each_and_httpx_stays_at_warning() ->
 
 def test_the_level_comes_from_the_environment_but_httpx_stays_quiet() -> None:
     child = run_child(DISPATCHED_LOG_LEVEL="debug")
-    assert " DEBUG dispatched.test: a debug line" in child.stderr
+    assert {"level": "DEBUG", "message": "a debug line"}.items() <= records(child.stderr)[1].items()
     assert child.stdout == "WARNING WARNING\n"
     assert "CANARY" not in child.stderr  # httpcore's DEBUG lines carry every header

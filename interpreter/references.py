@@ -4,9 +4,13 @@ Where a template may appear: a request's ``url``, ``headers`` and ``query`` valu
 ``body`` (at any depth); a respond step's ``headers``, ``body`` and ``body_from``; the
 document ``response`` block's ``headers`` and ``body``; and each step's ``when``.
 
-What a path may read:
+What a path may read (paths inside function arguments and multi-selects count; the
+body of a filter, of an ``&expression`` or of a pipe's right side reads the elements it
+is given, not the run context, so ``items[?price > 10]`` names no step):
 
-* The first segment is a root: ``trigger``, ``steps``, ``secrets`` or ``run``.
+* The first segment is a root: ``trigger``, ``steps``, ``secrets`` or ``run``; the whole
+  context (``@``, ``keys(@)``, ``[0]`` or ``*`` at the start) is not: it would read
+  every step, finished or not.
 * ``trigger.body|headers|query`` and ``run.id|workflow``.
 * ``steps.x`` only when ``x`` has certainly finished: ``x`` is an ancestor of the
   reading step. The document ``response`` renders once the DAG is done, so it may read
@@ -125,10 +129,13 @@ class ReferenceChecker:
             self._reference(reference, scope, path, bare=reference == bare)
 
     def _reference(self, ref: tuple[str | int, ...], scope: Scope, path: Path, *, bare: bool) -> None:
+        where = "expression" if scope.place == "when" else "template"
+        if not ref:
+            self._add(path, f"the {where} reads the whole run context (@): start from one of {', '.join(ROOTS)}")
+            return
         root = ref[0]
         problem = None
         if root not in ROOTS:
-            where = "expression" if scope.place == "when" else "template"
             problem = f'unknown root "{root}" in {where}: expected one of {", ".join(ROOTS)}'
         elif len(ref) > 1 and root == "trigger" and ref[1] not in TRIGGER_FIELDS:
             problem = f"unknown field {_show(ref[:2])}: expected trigger.{', trigger.'.join(TRIGGER_FIELDS)}"

@@ -1,31 +1,83 @@
 """Stage 3: the syntax tree, and how each node evaluates against a run context.
 
+Two families of nodes share one tree. The language's own nodes (this module: literals,
+paths, ``!``, ``and``/``or``, comparisons) evaluate themselves, in plain Python: they
+are what nearly every ``when`` is made of, and they run on every step of every run.
+JMESPath's constructs (:mod:`interpreter.expressions.query`: function calls, filters,
+projections, slices, multi-select, pipes, ``@``) are evaluated by the ``jmespath``
+package, each outermost one compiled once from its JMESPath spelling
+(:meth:`Node.jmespath`). Our nodes inside a query are spelled with the private
+functions of :mod:`interpreter.expressions.functions`, so they keep our rules there too.
+
 Nodes are frozen dataclasses, so a parsed expression can be cached and shared across
-workflow replays without anyone changing it underneath. Evaluation never raises for
+workflow replays without anyone changing it underneath, and two parses of the same text
+compare equal (the lints match conditions on the tree). Evaluation never raises for
 missing data: a path that leads nowhere is ``None`` (``null``).
 """
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from interpreter.expressions.functions import OPERATOR_FUNCTIONS
 from interpreter.expressions.values import json_equal, ordered, truthy
+
+if TYPE_CHECKING:
+    from interpreter.expressions.query import Query
 
 Path = tuple[str | int, ...]
 
 
+def spell_literal(value: Any) -> str:
+    """A JSON value as a JMESPath literal. A backtick can only sit inside a JSON string,
+    where ``\\u0060`` means the same, so no escaping rule of jmespath's lexer matters."""
+    return "`" + json.dumps(value).replace("`", "\\u0060") + "`"
+
+
+def spell_name(name: str) -> str:
+    """A key as a JMESPath quoted identifier: any key, ``-`` and keywords included."""
+    return json.dumps(name)
+
+
+def spell_segment(segment: str | int) -> str:
+    """One step of a path after the first: ``."key"`` or ``[2]``."""
+    return f"[{segment}]" if isinstance(segment, int) else "." + spell_name(segment)
+
+
 class Node:
-    """Base of every node: evaluate against a context, and list the paths read."""
+    """Base of every node: evaluate, list the paths read, and spell itself for jmespath."""
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         raise NotImplementedError
 
     def paths(self) -> Iterator[Path]:
-        """Every path this node reads, in source order."""
+        """Every path this node reads from the run context, in source order.
+
+        Only what is read from the context itself: the body of a filter, of an
+        ``&expression`` or of a pipe's right side reads the elements it is given.
+        """
         return iter(())
+
+    def yields_boolean(self) -> bool:
+        """Whether the node always yields ``true`` or ``false`` (no truthiness test needed)."""
+        return False
+
+    def jmespath(self) -> str:
+        """This node in JMESPath's syntax, as the query that contains it is compiled."""
+        raise NotImplementedError
+
+    def queries(self) -> Iterator[Query]:
+        """The outermost JMESPath queries in this subtree: what evaluation hands to jmespath."""
+        return iter(())
+
+
+def condition(node: Node) -> str:
+    """``node`` spelled as a boolean by our truthiness (for ``!``, ``&&``, ``||``, filters)."""
+    return node.jmespath() if node.yields_boolean() else f"_truthy({node.jmespath()})"
 
 
 @dataclass(frozen=True)
@@ -37,10 +89,19 @@ class Literal(Node):
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         return self.value
 
+    def jmespath(self) -> str:
+        return spell_literal(self.value)
+
+    def yields_boolean(self) -> bool:
+        return isinstance(self.value, bool)
+
 
 @dataclass(frozen=True)
 class PathRef(Node):
-    """``root.name['key'][0]``: a walk from a context root through keys and indexes."""
+    """``root.name['key'][0]``: a walk from a context root through keys and indexes.
+
+    Inside a query it walks from the current node instead (a filter's element, say).
+    """
 
     path: Path
 
@@ -54,6 +115,10 @@ class PathRef(Node):
 
     def paths(self) -> Iterator[Path]:
         yield self.path
+
+    def jmespath(self) -> str:
+        first, *rest = self.path
+        return spell_name(str(first)) + "".join(spell_segment(segment) for segment in rest)
 
 
 def step_into(value: Any, segment: str | int) -> Any:
@@ -72,11 +137,20 @@ class Not(Node):
 
     operand: Node
 
+    def yields_boolean(self) -> bool:
+        return True
+
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         return not truthy(self.operand.evaluate(context))
 
     def paths(self) -> Iterator[Path]:
         return self.operand.paths()
+
+    def jmespath(self) -> str:
+        return "!" + condition(self.operand)
+
+    def queries(self) -> Iterator[Query]:
+        return self.operand.queries()
 
 
 @dataclass(frozen=True)
@@ -87,6 +161,9 @@ class Logical(Node):
     left: Node
     right: Node
 
+    def yields_boolean(self) -> bool:
+        return True
+
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         first = truthy(self.left.evaluate(context))
         if self.op == "and":
@@ -96,6 +173,16 @@ class Logical(Node):
     def paths(self) -> Iterator[Path]:
         yield from self.left.paths()
         yield from self.right.paths()
+
+    def jmespath(self) -> str:
+        # Both sides are booleans, so jmespath's own short-circuiting && and || (which
+        # yield an operand) yield our boolean.
+        op = "&&" if self.op == "and" else "||"
+        return f"({condition(self.left)} {op} {condition(self.right)})"
+
+    def queries(self) -> Iterator[Query]:
+        yield from self.left.queries()
+        yield from self.right.queries()
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -117,6 +204,9 @@ class Comparison(Node):
     left: Node
     right: Node
 
+    def yields_boolean(self) -> bool:
+        return True
+
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         return _COMPARISONS[self.op](self.left.evaluate(context), self.right.evaluate(context))
 
@@ -124,10 +214,21 @@ class Comparison(Node):
         yield from self.left.paths()
         yield from self.right.paths()
 
+    def jmespath(self) -> str:
+        return f"{OPERATOR_FUNCTIONS[self.op]}({self.left.jmespath()}, {self.right.jmespath()})"
+
+    def queries(self) -> Iterator[Query]:
+        yield from self.left.queries()
+        yield from self.right.queries()
+
 
 @dataclass(frozen=True)
 class Expression:
     """A parsed expression: the text as given plus its tree. Immutable, so cacheable.
+
+    Every JMESPath query in the tree is compiled here, once, when the text is parsed
+    (and :func:`~interpreter.expressions.parser.parse_expression` caches the parse), so
+    evaluating never compiles.
 
     Attributes:
         source: the expression text exactly as given to :func:`parse_expression`.
@@ -136,16 +237,24 @@ class Expression:
     source: str
     root: Node
 
+    def __post_init__(self) -> None:
+        for query in self.root.queries():
+            query.compiled  # noqa: B018 - compiling is the point
+
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The value of the expression over ``context`` (roots ``trigger``, ``steps``, ...).
 
-        Never raises for missing data: a missing key, an index out of range or indexing
-        something that is not a container yields ``None``.
+        Never raises: a missing key, an index out of range or indexing something that is
+        not a container yields ``None``, and so does a function given the wrong types.
         """
         return self.root.evaluate(context)
 
     def references(self) -> list[Path]:
-        """Every path the expression reads, in source order, without repeats."""
+        """Every path the expression reads, in source order, without repeats.
+
+        ``()`` stands for the whole context (``@``, or a ``[``, ``{`` or ``*`` that starts
+        the expression).
+        """
         return list(dict.fromkeys(self.root.paths()))
 
     def as_path(self) -> Path | None:

@@ -1,7 +1,10 @@
 """Stage 1: turn expression text into tokens, each remembering where it started.
 
 The lexer knows the shapes of words, numbers, strings and operators and nothing about
-grammar; :mod:`interpreter.expressions.parser` decides what may follow what.
+grammar; :mod:`interpreter.expressions.parser` decides what may follow what. It is ours,
+not jmespath's, because the two languages spell things differently: ``'x'`` and ``"x"``
+are both strings here, ``42`` and ``true`` need no backticks, and ``-`` may sit inside a
+name (``trigger.headers.x-request-id``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
 _KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null", "return"})
-# Longest first, so '<=' wins over '<'.
-_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", ".", "[", "]", "(", ")", ";")
+# Longest first, so '<=' wins over '<' and '&&' over '&'. The single-character ones after
+# ';' are JMESPath's: pipe, current node, &expression, wildcard, filter, slice, lists, hashes.
+_OPERATORS = (
+    "==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", ".", "[", "]", "(", ")", ";",
+    "|", "@", "&", "*", "?", ":", ",", "{", "}",
+)
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t"}
 _ESCAPES_HELP = "\\\\, \\', \\\", \\n or \\t"
-_HINTS = {"=": "use '==' to compare", "&": "use '&&' or 'and'", "|": "use '||' or 'or'"}
+_HINTS = {
+    "=": "use '==' to compare",
+    "`": "JMESPath's backtick literals are not needed here: write 1, 'text', true or null",
+}
 
 
 @dataclass(frozen=True)

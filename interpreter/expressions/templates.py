@@ -119,10 +119,13 @@ def _find_close(text: str, pos: int) -> int:
     """Index of the ``}}`` closing a template whose expression starts at ``pos``, or -1.
 
     A ``}}`` inside a quoted string does not close the template
-    (``{{ x == '}}' }}``). If a quote never closes, fall back to the first ``}}`` and let
-    the expression parser report the unclosed string where it is.
+    (``{{ x == '}}' }}``), nor does one that closes a multi-select hash of the expression
+    (``{{ {a: {b: x}} }}``): braces opened inside the expression must close first. If a
+    quote never closes, fall back to the first ``}}`` and let the expression parser
+    report the unclosed string where it is.
     """
     quote = ""
+    depth = 0
     index = pos
     while index < len(text):
         char = text[index]
@@ -133,8 +136,12 @@ def _find_close(text: str, pos: int) -> int:
                 quote = ""
         elif char in "'\"":
             quote = char
-        elif text.startswith(CLOSE, index):
+        elif depth == 0 and text.startswith(CLOSE, index):
             return index
+        elif char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
         index += 1
     return text.find(CLOSE, pos)
 

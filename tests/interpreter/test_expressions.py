@@ -281,8 +281,8 @@ ERRORS = (
     ("a.1", "expected a name after '.', found '1'", 3),
     ("a = 1", "unexpected character '=' (use '==' to compare)", 3),
     ("a & b", "unexpected character '&' (use '&&' or 'and')", 3),
-    ("a | b", "unexpected character '|' (use '||' or 'or')", 3),
-    ("a @ b", "unexpected character '@'", 3),
+    ("a |", "unexpected end of expression", 4),  # 'a | b' is a JMESPath pipe now (issue 15)
+    ("a @ b", "unexpected token '@'", 3),  # '@' is JMESPath's current node now (issue 15)
     ("a + 1", "unexpected character '+'", 3),
     ("== a", "unexpected token '=='", 1),
     ("a == not b", "unexpected token 'not'", 6),

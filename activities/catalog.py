@@ -2,6 +2,11 @@
 workflow is current (``Dispatched-Spawn``) and whether a run is open, and whose it is
 (``Dispatched-Cancel``, ``Dispatched-Signal``).
 
+The resolve look-up also answers, from Temporal's visibility, what the spawn limits need
+(``contract.limits``): the runs already in the spawning run's lineage (and which places
+they hold) and the project's spawned runs still running. Folding the counts into that answer keeps a spawn at one
+activity, the command runs recorded before the limits have, so their histories replay.
+
 Both are I/O, and the workflow must stay deterministic, so it asks these activities;
 the answers are recorded in the run's history, so a replay sees the same document
 even if the workflow was re-registered since.
@@ -12,21 +17,26 @@ a database use :class:`MemoryCatalog`.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from temporalio import activity
 from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract.document import Document
-from contract.messages import ResolvedWorkflow, RunLookup, RunOpen, WorkflowLookup
+from contract.limits import DEFAULT_MAX_RUNNING_SPAWNS, MAX_LINEAGE_RUNS
+from contract.messages import ResolvedWorkflow, RunLookup, RunOpen, WorkflowLookup, lineage_run_id
 from contract.names import (
     DEFAULT_PROJECT,
     PROJECT_ATTRIBUTE,
     PROJECT_MEMO,
     RESOLVE_WORKFLOW_ACTIVITY,
+    ROOT_ATTRIBUTE,
     RUN_IS_OPEN_ACTIVITY,
     WORKFLOW_TYPE,
     project_of_run,
@@ -35,6 +45,9 @@ from contract.names import (
 # The key is built here rather than imported: activities/ may not import interpreter/
 # (interpreter.search_attributes holds the same key for the engine's side).
 _PROJECT_ATTR = SearchAttributeKey.for_keyword(PROJECT_ATTRIBUTE)
+# What may go inside a quoted value of a visibility query: run ids and project names are
+# both narrower than this, so nothing a run carries can change the query's meaning.
+_QUERY_VALUE = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 @dataclass(frozen=True)
@@ -88,20 +101,62 @@ def run_project(description: WorkflowExecutionDescription, memo_project: object)
     return project_of_run(description.typed_search_attributes.get(_PROJECT_ATTR), memo_project)
 
 
-class CatalogActivities:
-    """Catalog activities over one shared :class:`WorkflowCatalog`."""
+def lineage_query(root: str) -> str:
+    """The visibility query for the spawned runs of ``root``'s lineage, any status."""
+    return f'{ROOT_ATTRIBUTE} = "{_query_value(root)}"'
 
-    def __init__(self, catalog: WorkflowCatalog) -> None:
+
+def running_spawns_query(project: str) -> str:
+    """The visibility query for ``project``'s spawned runs still running."""
+    return (
+        f'WorkflowType = "{WORKFLOW_TYPE}" AND {PROJECT_ATTRIBUTE} = "{_query_value(project)}" '
+        f'AND {ROOT_ATTRIBUTE} IS NOT NULL AND ExecutionStatus = "Running"'
+    )
+
+
+def _query_value(value: str) -> str:
+    if not _QUERY_VALUE.fullmatch(value):  # a retry would not change the value
+        raise ApplicationError(f"{value!r} cannot be used in a visibility query", non_retryable=True)
+    return value
+
+
+class CatalogActivities:
+    """Catalog activities over one shared :class:`WorkflowCatalog`.
+
+    ``max_running_spawns`` (``DISPATCHED_MAX_RUNNING_SPAWNS``) is the worker's cap on a
+    project's spawned runs running at once; the resolve answer carries it to the workflow,
+    which decides (and says) whether a spawn is over it.
+    """
+
+    def __init__(self, catalog: WorkflowCatalog, *, max_running_spawns: int = DEFAULT_MAX_RUNNING_SPAWNS) -> None:
         self.catalog = catalog
+        self.max_running_spawns = max_running_spawns
 
     @activity.defn(name=RESOLVE_WORKFLOW_ACTIVITY)
     async def resolve_workflow(self, lookup: WorkflowLookup) -> ResolvedWorkflow:
         """Look up the current revision of ``lookup.name`` in ``lookup.project``; unknown is
-        an answer, not an error."""
+        an answer, not an error. With a ``lineage_root``, a found workflow's answer also
+        carries the counts of the spawn limits (a failed count fails the look-up, which the
+        workflow retries and then rejects the spawn with the reason)."""
         found = await self.catalog.current(lookup.project, lookup.name)
         if found is None:
             return ResolvedWorkflow()
-        return ResolvedWorkflow(document=found.document, revision=found.revision, pending_secrets=found.pending_secrets)
+        resolved = ResolvedWorkflow(document=found.document, revision=found.revision, pending_secrets=found.pending_secrets)
+        if lookup.lineage_root is None or lookup.lineage_key is None:
+            return resolved
+        client = activity.client()
+
+        async def lineage_ids() -> set[str]:  # at most 99 runs: one page
+            return {execution.id async for execution in client.list_workflows(lineage_query(lookup.lineage_root or ""))}
+
+        spawned, running = await asyncio.gather(lineage_ids(), client.count_workflows(running_spawns_query(lookup.project)))
+        places = {lineage_run_id(lookup.lineage_key, slot): slot for slot in range(1, MAX_LINEAGE_RUNS)}
+        return resolved.model_copy(update={
+            "lineage_spawned": len(spawned),
+            "lineage_taken": sorted(places[run_id] for run_id in spawned if run_id in places),
+            "running_spawns": running.count,
+            "max_running_spawns": self.max_running_spawns,
+        })
 
     @activity.defn(name=RUN_IS_OPEN_ACTIVITY)
     async def run_is_open(self, lookup: RunLookup) -> RunOpen:

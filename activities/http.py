@@ -2,8 +2,9 @@
 
 Classification (SPEC §1): transport errors, 408, 429 and 5xx raise a retryable
 ``ApplicationError`` so the step's retry policy applies; other 4xx raise a
-non-retryable one; anything under 400 is a result. Error messages name the method,
-the URL with secrets masked and the status, never a secret value.
+non-retryable one; anything under 400 is a result, unless its JSON body is one the run
+cannot carry (:func:`parse_body`: ``invalid_response``, not retried). Error messages
+name the method, the URL with secrets masked and the status, never a secret value.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from activities.secrets import SecretStore
 from contract import errors
 from contract.bodies import BodyTooLarge, read_capped
 from contract.headers import has_control_character, is_json, join_repeated
-from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+from contract.json_values import JsonValueError, load_json_value
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_JSON_DEPTH
 from contract.messages import HttpResponse, RequestInput, RequestOutput, SecretRef, SecretSlot
 from contract.names import REQUEST_ACTIVITY
 
@@ -36,6 +38,8 @@ MASK = "***"
 HEARTBEAT_EVERY = timedelta(seconds=1)  # well inside contract.names.REQUEST_HEARTBEAT_TIMEOUT
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
+_UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_WHITESPACE = b" \t\r\n"  # RFC 8259's four; bytes.strip() would take \v and \f too
 
 
 def _fail(code: str, message: str, *, retryable: bool, retry_after: float | None = None) -> ApplicationError:
@@ -63,21 +67,38 @@ def _redact(value: Any, secrets: Iterable[str]) -> Any:
         for secret in secrets:
             value = value.replace(secret, MASK)
         return value
-    if isinstance(value, dict):
-        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, dict):  # keys too: an upstream may echo a secret as a key
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, secrets) for v in value]
     return value
 
 
-def _parse_body(content: bytes, content_type: str) -> Any:
-    text = content.decode("utf-8", errors="replace")
-    if is_json(content_type):
-        try:
-            return json.loads(text) if text.strip() else None
-        except ValueError:
-            return text
-    return text
+def parse_body(content: bytes, content_type: str) -> Any:
+    """A response body as the run sees it: the JSON value when ``content_type`` says JSON,
+    else the text.
+
+    A JSON body goes through the rules trigger bodies follow (:func:`load_json_value`), at
+    :data:`MAX_RESPONSE_JSON_DEPTH`: what it returns always travels back to the workflow
+    unchanged. Before, ``NaN`` and ``1e999`` reached the next step as ``null``, and a lone
+    surrogate or deep nesting failed the activity's result encoding with a Python
+    exception name as the step's code. An empty body (JSON whitespace only) is ``null``;
+    one leading UTF-8 byte order mark is skipped (RFC 8259 §8.1 lets a parser ignore it;
+    it carries no data). Text is decoded as UTF-8, an invalid byte read as U+FFFD.
+
+    Raises:
+        ApplicationError: type ``invalid_response``, not retryable, saying what is wrong
+            and where; never anything else.
+    """
+    if not is_json(content_type):
+        return content.decode("utf-8", errors="replace")
+    content = content.removeprefix(_UTF8_BOM)
+    if not content.strip(_JSON_WHITESPACE):
+        return None
+    try:
+        return load_json_value(content, max_depth=MAX_RESPONSE_JSON_DEPTH)
+    except JsonValueError as error:
+        raise _fail(errors.INVALID_RESPONSE, f"the JSON response body {error}", retryable=False) from None
 
 
 def _check_header(name: str, value: str) -> None:
@@ -161,10 +182,11 @@ class HttpActivities:
         except httpx.HTTPError as exc:
             reason = _redact(str(exc) or type(exc).__name__, secret_values)
             raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
+        body = self._body(response.status_code, content, response.headers.get("content-type", ""), where, secret_values)
         result = HttpResponse(
             status=response.status_code,
             headers=_redact(join_repeated(response.headers.multi_items()), secret_values),
-            body=_redact(_parse_body(content, response.headers.get("content-type", "")), secret_values),
+            body=_redact(body, secret_values),
         )
         self._raise_for_status(result, where, response.headers.get("retry-after"))
         return RequestOutput(
@@ -172,6 +194,20 @@ class HttpActivities:
             attempt=activity.info().attempt,
             directives=parse_directive_headers(response.headers.multi_items(), redact=lambda text: _redact(text, secret_values)),
         )
+
+    @staticmethod
+    def _body(status: int, content: bytes, content_type: str, where: str, secret_values: list[str]) -> Any:
+        """The parsed body; an unreadable JSON body fails the step with ``invalid_response``,
+        unless the status already fails it: a 503 with a broken JSON body is still a
+        retryable ``http_status``, and its text only goes into that message."""
+        try:
+            return parse_body(content, content_type)
+        except ApplicationError as invalid:
+            if status >= 400:
+                return content.decode("utf-8", errors="replace")
+            # A key in the path may be a secret the upstream echoed back.
+            reason = _redact(f"{where} answered {status}: {invalid.message}", secret_values)
+            raise _fail(errors.INVALID_RESPONSE, reason, retryable=False) from None
 
     async def _fill_secrets(self, input: RequestInput) -> tuple[dict[str, Any], list[str], str]:
         """Fill every secret slot; also give the URL with secrets masked for messages."""

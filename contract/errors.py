@@ -20,6 +20,10 @@ TRANSPORT = "transport"
 RESPONSE_TOO_LARGE = "response_too_large"
 SECRET_MISSING = "secret_missing"
 INVALID_REQUEST = "invalid_request"
+# A body whose Content-Type says JSON but that JSON cannot carry through a run: not JSON,
+# NaN/Infinity, a number out of range (1e999), a lone surrogate, nested too deep
+# (contract.json_values, the rules trigger bodies follow too).
+INVALID_RESPONSE = "invalid_response"
 STEP_TIMEOUT = "timeout"
 
 # Run-level failure codes.
@@ -32,8 +36,9 @@ CANCELLED = "cancelled"
 # a spawn directive of it (directive.rejected).
 SECRETS_PENDING = "secrets_pending"
 
-# Request failures a retry cannot mend.
-NON_RETRYABLE = (RESPONSE_TOO_LARGE, SECRET_MISSING, INVALID_REQUEST)
+# Request failures a retry cannot mend. An upstream that answered an unreadable body would
+# most likely answer it again, and the request may not be safe to repeat.
+NON_RETRYABLE = (RESPONSE_TOO_LARGE, SECRET_MISSING, INVALID_REQUEST, INVALID_RESPONSE)
 
 
 class RunError(Exception):

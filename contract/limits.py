@@ -16,6 +16,14 @@ answer, so Dispatched stops short of each limit and says why instead:
 * ``MAX_DIRECTIVE_EFFECTS`` = 500 spawns, 500 cancels and 500 signals sent by
   directives per run; past that, each is a ``directive.rejected`` event. Three times
   500 stays under Temporal's 2,000 pending cap even if none has completed.
+* Spawn lineage (issue 13): a run spawned by a ``Dispatched-Spawn`` carries its root (the
+  run at the top of its chain) and its depth. ``MAX_SPAWN_DEPTH`` = 8 spawns from the
+  root, ``MAX_LINEAGE_RUNS`` = 100 runs per lineage (the root included, closed runs
+  too), and ``DEFAULT_MAX_RUNNING_SPAWNS`` = 200 spawned runs running at once per
+  project (``DISPATCHED_MAX_RUNNING_SPAWNS``); past any, the spawn is a
+  ``directive.rejected`` event whose reason starts ``spawn_limit:``. The per-run budget
+  above bounds one run; these bound what runs spawning runs add up to: an upstream that
+  answers every call with two spawns of its own workflow otherwise grows without end.
 * ``HISTORY_EVENTS`` = 40,960 and ``HISTORY_BYTES`` = 40 MiB (80 % of Temporal's
   hard limits): a run whose history reaches either fails with code ``history_limit``
   rather than being terminated by the server. Continue-as-new is not used: a run's
@@ -47,6 +55,21 @@ HISTORY_BYTES = 40 * 1024 * 1024
 
 HISTORY_LIMIT = "history_limit"  # the run's failure code
 
+# 8 spawns deep: the deepest chain real fan-outs need is 2 or 3 (an order spawns its
+# shipments, a shipment its notifications); 8 leaves room, and ends a self-spawning loop.
+MAX_SPAWN_DEPTH = 8
+# Runs in one lineage, the root included: what one trigger may become through spawns. A
+# hard bound (each spawned run takes one of the lineage's 99 places, a workflow id Temporal
+# keeps unique), not a count that concurrent spawns could all read as "room left".
+# Changing it changes which places a spawn tries, so runs in flight would not replay.
+MAX_LINEAGE_RUNS = 100
+# Spawned runs running at once in one project, unless DISPATCHED_MAX_RUNNING_SPAWNS says
+# otherwise: a load guard across lineages (each run holds a worker's attention and history
+# space). Counted from Temporal's visibility, so a burst of spawns in the same instant may
+# pass it by the spawns in flight; the lineage limit is the hard bound.
+DEFAULT_MAX_RUNNING_SPAWNS = 200
+SPAWN_LIMIT = "spawn_limit"  # how every spawn-limit reason starts
+
 # -- the edges: what comes in from outside ------------------------------------------
 # A gateway request body (document source, trigger body, signal, secret): read with a
 # cap so a client cannot make the gateway buffer an unbounded body (413 past it).
@@ -57,6 +80,15 @@ MAX_JSON_DEPTH = 64
 # An upstream's response body, unless DISPATCHED_MAX_RESPONSE_BYTES says otherwise
 # (SPEC §1: 1 MiB); the step output lands in history, which has limits of its own.
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+# JSON nesting of an upstream's response body (issue 13); deeper fails the step with
+# `invalid_response`. The body must come back out of every payload it travels in, and
+# pydantic-core's JSON parser stops at 200 levels ("recursion limit exceeded", measured
+# with pydantic-core 2.50): a body decodes inside RequestOutput up to 198 deep, inside an
+# events page 195. A body accepted here also goes, unchanged, into the run context, into
+# later steps' request bodies, into a respond step's answer, and a document may wrap it
+# in objects of its own; 64, the trigger's depth, leaves 130 levels for that wrapping,
+# and real APIs rarely nest past 20.
+MAX_RESPONSE_JSON_DEPTH = MAX_JSON_DEPTH
 # Redirects one request step follows: enough for real sites, few enough that a
 # redirect loop fails fast (each hop is checked against the network policy again).
 MAX_REDIRECTS = 5
@@ -119,6 +151,38 @@ def history_problem(info: HistoryInfo) -> str | None:
         return f"the run's history reached {length} events, near Temporal's limit (stopped at {HISTORY_EVENTS})"
     if size >= HISTORY_BYTES:
         return f"the run's history reached {size} bytes, near Temporal's limit (stopped at {HISTORY_BYTES})"
+    return None
+
+
+def spawn_depth_problem(depth: int, root: str) -> str | None:
+    """Why a run ``depth`` spawns from its root ``root`` may not spawn, or None."""
+    if depth >= MAX_SPAWN_DEPTH:
+        return (
+            f"{SPAWN_LIMIT}: depth: this run is {depth} spawns from its root run {root!r}; "
+            f"a spawn chain is at most {MAX_SPAWN_DEPTH} deep"
+        )
+    return None
+
+
+def lineage_full_problem(runs: int, root: str) -> str:
+    """The reason a spawn is refused once the lineage of ``root`` has ``runs`` runs."""
+    return (
+        f"{SPAWN_LIMIT}: lineage: the lineage of root run {root!r} already has {runs} runs, "
+        f"the most one lineage may have (the root included)"
+    )
+
+
+def spawn_count_problem(*, root: str, spawned: int, project: str, running: int, max_running: int) -> str | None:
+    """Why a spawn is refused by the counts: ``spawned`` runs of the lineage of ``root``
+    exist already (the root not counted), ``running`` spawned runs of ``project`` are
+    running, at most ``max_running`` may be; or None when there is room."""
+    if spawned + 1 >= MAX_LINEAGE_RUNS:
+        return lineage_full_problem(spawned + 1, root)
+    if running >= max_running:
+        return (
+            f"{SPAWN_LIMIT}: running: project {project!r} has {running} spawned runs running, "
+            f"the most it may have at once (DISPATCHED_MAX_RUNNING_SPAWNS={max_running})"
+        )
     return None
 
 

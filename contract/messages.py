@@ -7,6 +7,7 @@ No Temporal imports here: the gateway and the tests read these models too.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from contract.directives import ParsedDirective
 from contract.document import Document
+from contract.identifiers import mint_run_id
 from contract.names import DEFAULT_PROJECT
 
 StepStatus = Literal["pending", "running", "waiting", "completed", "skipped", "failed", "cancelled"]
@@ -28,9 +30,43 @@ class TriggerData(BaseModel):
     query: dict[str, str] = Field(default_factory=dict)
 
 
+def lineage_run_id(key: str, slot: int) -> str:
+    """The run id of place ``slot`` in the lineage whose key is ``key``.
+
+    A pure function of both, so two runs of one lineage that spawn at the same instant
+    compute the same id for the same place and Temporal starts only one of them (the
+    other's start fails as already started and it tries another place), and the resolve
+    look-up can tell which places visibility has seen taken. The key is random (the root's
+    ``workflow.uuid4()``), so the ids are as unguessable as any run id.
+    """
+    return mint_run_id(hashlib.sha256(f"{key}:{slot}".encode()).hexdigest())
+
+
+class Lineage(BaseModel):
+    """Where a spawned run sits in its spawn chain (``Dispatched-Spawn``, issue 13).
+
+    ``root`` is the run id of the run at the top of the chain (a run nobody spawned: it
+    has no lineage itself), ``depth`` how many spawns it is from there (1 for the root's
+    own children). ``key`` is random, minted by the root at its first spawn and handed
+    down: the lineage's run ids derive from it and ``slot``, the place (1 to 99) a run
+    holds in its lineage, so Temporal's unique workflow ids bound the lineage however
+    many of its runs spawn at once, while an upstream that knows the root's id still
+    cannot tell its children's.
+    """
+
+    root: str
+    depth: int = Field(ge=1)
+    key: str
+    slot: int = Field(ge=1)
+
+
 class RunInput(BaseModel):
     """Input of the generic workflow. The document travels with the run, so a run keeps
-    the revision it started with whatever is registered later."""
+    the revision it started with whatever is registered later.
+
+    ``lineage`` is set on spawned runs only; None (every run a trigger starts, and every
+    input recorded before lineage existed) means the run is the root of its own lineage.
+    """
 
     run_id: str
     workflow: str
@@ -38,6 +74,7 @@ class RunInput(BaseModel):
     document: Document
     trigger: TriggerData = Field(default_factory=TriggerData)
     project: str = DEFAULT_PROJECT
+    lineage: Lineage | None = None
 
 
 class SecretRef(BaseModel):
@@ -164,10 +201,18 @@ class RunResult(BaseModel):
 
 # -- the directives' look-up activities (activities.catalog) ------------------
 class WorkflowLookup(BaseModel):
-    """Input of the resolve activity: a workflow name in the spawning run's project."""
+    """Input of the resolve activity: a workflow name in the spawning run's project.
+
+    ``lineage_root`` and ``lineage_key``, when set, are the spawning run's lineage (its
+    root, and the key its places' run ids derive from): the answer then also says (when
+    the workflow is found) what the spawn limits need. Look-ups recorded before the spawn
+    limits lack them.
+    """
 
     name: str
     project: str = DEFAULT_PROJECT
+    lineage_root: str | None = None
+    lineage_key: str | None = None
 
 
 class ResolvedWorkflow(BaseModel):
@@ -176,11 +221,22 @@ class ResolvedWorkflow(BaseModel):
     ``pending_secrets`` names the secrets the document uses that its project has not set
     (sorted); a spawn of such a workflow is rejected, as a trigger of it is refused.
     Answers recorded before the field existed read as none pending.
+
+    With a lineage in the look-up, ``lineage_spawned`` counts the spawned runs of that
+    lineage (any status; the root not included), ``lineage_taken`` lists the places
+    (sorted) those runs hold, ``running_spawns`` counts the spawned runs of the project
+    still running, and ``max_running_spawns`` is the worker's cap on those
+    (``DISPATCHED_MAX_RUNNING_SPAWNS``). Temporal's visibility answers them, so they may
+    lag a spawn of the same instant; None when not asked (answers recorded before).
     """
 
     document: Document | None = None
     revision: int | None = None
     pending_secrets: list[str] = Field(default_factory=list)
+    lineage_spawned: int | None = None
+    lineage_taken: list[int] | None = None
+    running_spawns: int | None = None
+    max_running_spawns: int | None = None
 
 
 class RunLookup(BaseModel):

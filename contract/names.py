@@ -27,8 +27,15 @@ DEFAULT_PROJECT = "default"
 WORKFLOW_NAME_ATTRIBUTE = "DispatchedWorkflow"
 REVISION_ATTRIBUTE = "DispatchedRevision"
 PROJECT_ATTRIBUTE = "DispatchedProject"  # Keyword; set at start only, runs from before have none
+# Keyword: the run id of a spawned run's root (the run at the top of its spawn chain). Set
+# on spawned runs only, at start, so `DispatchedRoot = "run_..."` counts a lineage's
+# spawned runs and `DispatchedRoot IS NOT NULL` finds spawned runs (the spawn limits).
+ROOT_ATTRIBUTE = "DispatchedRoot"
 # The memo key naming the run's project (next to `workflow`, `revision`, `version`).
 PROJECT_MEMO = "project"
+# Memo keys of a spawned run: its root's run id and how many spawns it is from the root.
+ROOT_MEMO = "root"
+DEPTH_MEMO = "depth"
 
 # Activities the directives use for look-ups a workflow cannot make itself.
 RESOLVE_WORKFLOW_ACTIVITY = "dispatched.resolve_workflow"

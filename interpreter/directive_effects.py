@@ -12,6 +12,14 @@ module decides, deterministically and in header order, what each one does to the
   ``cancel`` / ``signal`` → that request to another run of the same project, or into
   this run's own inbox when it names this run.
 
+Spawn lineage (issue 13): a spawned run carries its root and depth (``RunInput.lineage``,
+its memo, and the ``DispatchedRoot`` search attribute). A spawn past depth 8, past 100 runs
+of one lineage, or past the project's cap of spawned runs running at once is rejected
+with a reason starting ``spawn_limit:`` (``contract.limits``). The depth is the run's own
+input; the counts come with the resolve look-up's answer; the lineage bound itself is
+Temporal's unique workflow ids: each spawned run takes one of its lineage's 99 places,
+so concurrent spawns can never make more, whatever the counts said.
+
 Projects (SPEC §6): a spawn resolves the workflow in this run's project and the child
 carries it (memo and ``DispatchedProject``); a cancel or signal first looks the target
 up (the ``run_is_open`` activity answers its project) and treats a run of another
@@ -29,8 +37,8 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, FailureError
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     import contract.limits as limits  # `from contract import limits` would load a sandbox copy
@@ -43,19 +51,30 @@ with workflow.unsafe.imports_passed_through():
         SignalDirective,
         SpawnDirective,
     )
-    from contract.document import DIRECTIVE_KINDS
+    from contract.document import DIRECTIVE_KINDS, Document
     from contract.errors import SECRETS_PENDING
     from contract.identifiers import mint_run_id
-    from contract.messages import ResolvedWorkflow, RunInput, RunLookup, RunOpen, TriggerData, WorkflowLookup
+    from contract.messages import (
+        Lineage,
+        ResolvedWorkflow,
+        RunInput,
+        RunLookup,
+        RunOpen,
+        TriggerData,
+        WorkflowLookup,
+        lineage_run_id,
+    )
     from contract.names import (
         DEFAULT_PROJECT,
+        DEPTH_MEMO,
         PROJECT_MEMO,
         RESOLVE_WORKFLOW_ACTIVITY,
+        ROOT_MEMO,
         RUN_IS_OPEN_ACTIVITY,
         WORKFLOW_TYPE,
     )
     from interpreter.run_book import RunBook
-    from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, WORKFLOW_NAME_ATTR
+    from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, ROOT_ATTR, WORKFLOW_NAME_ATTR
 
 _Answer = TypeVar("_Answer")
 _LOOKUP_TIMEOUT = timedelta(seconds=10)
@@ -65,6 +84,13 @@ _LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximu
 # before it sent the external signal straight away; on replay `workflow.patched` answers
 # False for them and they keep that path, new runs record the marker and look up first.
 TARGET_PROJECT_PATCH = "directive-target-project"
+# The patch that added the spawn limits (issue 13). Runs recorded before it spawned with a
+# random child id and no lineage; on replay `workflow.patched` answers False for them and
+# they keep that path (tests/workflow/histories/directives.json has such a spawn). New
+# runs record the marker, then check the limits and start the child at a lineage place.
+SPAWN_LINEAGE_PATCH = "spawn-lineage"
+# Places a spawn tries before it looks at the lineage again (see DirectiveEffects._spawn).
+_PLACES_PER_LOOK = 3
 # One reason for a missing, closed or other project's target: a directive must not be
 # able to tell another project's run from no run at all.
 _NO_SUCH_RUN = "no such run, or it has already closed"
@@ -95,6 +121,12 @@ class DirectiveEffects:
         self._run = run
         self._book = book
         self._budget = limits.DirectiveBudget()  # spawns/cancels/signals this run may still send
+        # The root's lineage key, minted at its first spawn (workflow state: replays mint the
+        # same); a spawned run inherits its own from its input instead.
+        self._lineage_key: str | None = run.lineage.key if run.lineage is not None else None
+        # Lineage places this run knows are taken (its own, the ones it took or found
+        # taken): its next spawn skips them, whatever visibility says.
+        self._taken: set[int] = {run.lineage.slot} if run.lineage is not None else set()
 
     async def apply(self, step_id: str, accepted: Sequence[str], parsed: Sequence[ParsedDirective]) -> timedelta | None:
         """Apply ``parsed`` in order; returns the pause before the step's dependents, if any.
@@ -137,7 +169,85 @@ class DirectiveEffects:
         return None
 
     async def _spawn(self, step_id: str, directive: SpawnDirective) -> None:
-        resolved = await self._resolve(directive.workflow)
+        if not workflow.patched(SPAWN_LINEAGE_PATCH):
+            # Recorded before the spawn limits: replay exactly what was done then.
+            await self._spawn_unbounded(step_id, directive)
+            return
+        root, depth = self._root_and_depth()
+        if (too_deep := limits.spawn_depth_problem(depth, root)) is not None:  # from the input alone: no I/O
+            raise _Rejected(too_deep)
+        key = self._lineage_key
+        if key is None:  # the root's first spawn: uuid4() is replay-safe
+            key = self._lineage_key = workflow.uuid4().hex
+        resolved = await self._resolve(directive.workflow, lineage=(root, key))
+        document, revision = self._spawnable(directive, resolved)
+        while True:  # each round learns at least one more taken place: at most 99 rounds, usually one
+            self._check_counts(root, resolved)
+            # Visibility may lag a start of the same instant, so the places it saw taken are
+            # only a guide; the places themselves are the bound. The free ones are tried in a
+            # random order (workflow.random() is replay-safe): runs of one lineage spawning
+            # at the same instant, with the same view, then rarely reach for the same place.
+            self._taken.update(resolved.lineage_taken or ())
+            free = [slot for slot in range(1, limits.MAX_LINEAGE_RUNS) if slot not in self._taken]
+            workflow.random().shuffle(free)
+            for slot in free[:_PLACES_PER_LOOK]:
+                self._taken.add(slot)
+                if await self._start_at(step_id, directive, document, revision, Lineage(
+                    root=root, depth=depth + 1, key=key, slot=slot,
+                )):
+                    return
+            if len(free) <= _PLACES_PER_LOOK:
+                break
+            # Every place tried was taken: the view is stale, the lineage busy or full. A fresh
+            # look costs one activity, where trying every place it listed could cost 99 starts.
+            resolved = await self._resolve(directive.workflow, lineage=(root, key))
+        raise _Rejected(limits.lineage_full_problem(limits.MAX_LINEAGE_RUNS, root))
+
+    def _check_counts(self, root: str, resolved: ResolvedWorkflow) -> None:
+        """Reject the spawn when the look-up's counts say the lineage or the project is full."""
+        cap = resolved.max_running_spawns
+        over = limits.spawn_count_problem(
+            root=root,
+            spawned=max(resolved.lineage_spawned or 0, len(self._taken)),
+            project=self._run.project,
+            running=resolved.running_spawns or 0,
+            max_running=cap if cap is not None else limits.DEFAULT_MAX_RUNNING_SPAWNS,
+        )
+        if over is not None:
+            raise _Rejected(over)
+
+    async def _start_at(
+        self, step_id: str, directive: SpawnDirective, document: Document, revision: int, lineage: Lineage
+    ) -> bool:
+        """Start the child at ``lineage.slot``; False when another run holds that place."""
+        child = RunInput(
+            run_id=lineage_run_id(lineage.key, lineage.slot),
+            workflow=document.name,
+            revision=revision,
+            document=document,
+            trigger=TriggerData(body=directive.input),
+            project=self._run.project,
+            lineage=lineage,
+        )
+        try:
+            await self._start_child(step_id, child, document.version, lineage)
+        except WorkflowAlreadyStartedError:
+            return False  # another run of the lineage took this place first (or took it and closed)
+        except FailureError as error:  # e.g. the server refused the start
+            raise _Rejected(f"could not start workflow {directive.workflow!r}: {error.message}") from None
+        self._book.emit(
+            "directive.applied", step_id, kind="spawn", workflow=child.workflow, revision=revision, run_id=child.run_id
+        )
+        return True
+
+    def _root_and_depth(self) -> tuple[str, int]:
+        """This run's root (itself when nobody spawned it) and its depth (0 for a root)."""
+        lineage = self._run.lineage
+        return (self._run.run_id, 0) if lineage is None else (lineage.root, lineage.depth)
+
+    @staticmethod
+    def _spawnable(directive: SpawnDirective, resolved: ResolvedWorkflow) -> tuple[Document, int]:
+        """The document and revision to spawn, or the reason it can't be."""
         document, revision = resolved.document, resolved.revision
         if document is None or revision is None:
             raise _Rejected(f"unknown workflow {directive.workflow!r}: it is not registered")
@@ -146,6 +256,41 @@ class DirectiveEffects:
             raise _Rejected(
                 f"{SECRETS_PENDING}: workflow {directive.workflow!r} uses secrets not set in this project: {pending}"
             )
+        return document, revision
+
+    async def _start_child(self, step_id: str, child: RunInput, version: int, lineage: Lineage) -> None:
+        """Start ``child`` detached at its lineage place.
+
+        REJECT_DUPLICATE: a place stays taken after its run closes (for the namespace's
+        retention), so closed runs count towards the lineage too. The memo and the search
+        attributes are the ones interpreter.client gives a run it starts, plus the root
+        and depth; like the id policy, they are not part of replay's command matching.
+        """
+        await workflow.start_child_workflow(
+            WORKFLOW_TYPE,
+            child,
+            id=child.run_id,
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={
+                "workflow": child.workflow, "revision": child.revision, "version": version, PROJECT_MEMO: child.project,
+                ROOT_MEMO: lineage.root, DEPTH_MEMO: lineage.depth,
+            },
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(WORKFLOW_NAME_ATTR, child.workflow),
+                SearchAttributePair(REVISION_ATTR, child.revision),
+                SearchAttributePair(PROJECT_ATTR, child.project),
+                SearchAttributePair(ROOT_ATTR, lineage.root),
+            ]),
+            static_summary=f"{child.workflow} r{child.revision} (spawned by {self._run.run_id} {step_id})",
+        )
+
+    async def _spawn_unbounded(self, step_id: str, directive: SpawnDirective) -> None:
+        """The spawn as runs recorded before :data:`SPAWN_LINEAGE_PATCH` made it: no limits
+        across runs, a random child id, no lineage. Kept for their replay only."""
+        resolved = await self._resolve(directive.workflow)
+        document, revision = self._spawnable(directive, resolved)
         project = self._run.project
         child_id = mint_run_id(workflow.uuid4().hex)  # uuid4() is replay-safe
         child = RunInput(
@@ -183,8 +328,12 @@ class DirectiveEffects:
             "directive.applied", step_id, kind="spawn", workflow=child.workflow, revision=revision, run_id=child_id
         )
 
-    async def _resolve(self, name: str) -> ResolvedWorkflow:
-        lookup = WorkflowLookup(name=name, project=self._run.project)
+    async def _resolve(self, name: str, *, lineage: tuple[str, str] | None = None) -> ResolvedWorkflow:
+        """The current revision of ``name`` in this run's project; with ``lineage`` (root,
+        key), also what the spawn limits read (one activity either way: the command runs
+        recorded before the limits have)."""
+        root, key = lineage if lineage is not None else (None, None)
+        lookup = WorkflowLookup(name=name, project=self._run.project, lineage_root=root, lineage_key=key)
         return await _look_up(RESOLVE_WORKFLOW_ACTIVITY, lookup, ResolvedWorkflow, f"workflow {name!r}")
 
     async def _look_up_run(self, target: str) -> RunOpen:

@@ -19,7 +19,7 @@ from activities.catalog import CatalogActivities, MemoryCatalog, WorkflowCatalog
 from activities.http import HttpActivities
 from activities.network import NetworkPolicy
 from activities.secrets import SecretStore
-from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAWNS
 from interpreter.workflow import DispatchedRun
 from registry import Registry
 from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
@@ -56,6 +56,7 @@ def create_worker(
     catalog: WorkflowCatalog | None = None,
     max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     allow_hosts: Sequence[str] = (),
+    max_running_spawns: int = DEFAULT_MAX_RUNNING_SPAWNS,
 ) -> DispatchedWorker:
     """Build the worker; ``client`` must use the pydantic data converter.
 
@@ -63,10 +64,12 @@ def create_worker(
     an empty in-memory catalog exists and every spawn is rejected as unknown.
     ``allow_hosts`` (``DISPATCHED_ALLOW_HOSTS``) opens private or loopback hosts, addresses
     or CIDRs to request steps; the Temporal server's own ports stay closed whatever it says.
+    ``max_running_spawns`` (``DISPATCHED_MAX_RUNNING_SPAWNS``) caps a project's spawned runs
+    running at once; the resolve look-up reports it with its counts (``contract.limits``).
     """
     network = NetworkPolicy.from_allow_hosts(allow_hosts, temporal_address=client.service_client.config.target_host)
     http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes, network=network)
-    lookups = CatalogActivities(catalog or MemoryCatalog())
+    lookups = CatalogActivities(catalog or MemoryCatalog(), max_running_spawns=max_running_spawns)
     return DispatchedWorker(
         client,
         http=http,
@@ -90,4 +93,5 @@ def build_worker(client: Client, settings: Settings, registry: Registry) -> Disp
         catalog=RegistryWorkflowCatalog(registry),
         max_body_bytes=settings.max_response_bytes,
         allow_hosts=settings.allow_hosts,
+        max_running_spawns=settings.max_running_spawns,
     )

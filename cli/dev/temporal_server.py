@@ -22,8 +22,10 @@ from cli.dev.children import child_popen_kwargs
 
 # Every search attribute a run may carry (interpreter.search_attributes.SEARCH_ATTRIBUTES).
 # `--search-attribute` only registers them when the database file is new: a data dir from
-# before DispatchedProject existed gets it from register_search_attributes instead.
-SEARCH_ATTRIBUTE_FLAGS = ("DispatchedWorkflow=Keyword", "DispatchedRevision=Int", "DispatchedProject=Keyword")
+# before DispatchedProject (or DispatchedRoot) existed gets it from register_search_attributes.
+SEARCH_ATTRIBUTE_FLAGS = (
+    "DispatchedWorkflow=Keyword", "DispatchedRevision=Int", "DispatchedProject=Keyword", "DispatchedRoot=Keyword",
+)
 
 
 class TemporalServerError(RuntimeError):

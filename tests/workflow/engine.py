@@ -20,6 +20,7 @@ from temporalio.client import Client
 from activities.catalog import WorkflowCatalog
 from activities.secrets import MemorySecretStore
 from contract.document import Document
+from contract.limits import DEFAULT_MAX_RUNNING_SPAWNS
 from contract.messages import Event, PublishedResponse, RunInput, RunState, TriggerData
 from contract.names import DEFAULT_PROJECT
 from interpreter.client import RunClient
@@ -90,11 +91,18 @@ class Engine:
 
 @asynccontextmanager
 async def running_engine(
-    client: Client, secrets: dict[str, str] | None = None, catalog: WorkflowCatalog | None = None
+    client: Client,
+    secrets: dict[str, str] | None = None,
+    catalog: WorkflowCatalog | None = None,
+    *,
+    max_running_spawns: int = DEFAULT_MAX_RUNNING_SPAWNS,
 ) -> AsyncIterator[Engine]:
     task_queue = f"test-{uuid.uuid4()}"
     store = MemorySecretStore(secrets)
     # The upstreams of these tests listen on loopback, which the network policy refuses by default.
-    worker = create_worker(client, task_queue=task_queue, secrets=store, catalog=catalog, allow_hosts=["127.0.0.1"])
+    worker = create_worker(
+        client, task_queue=task_queue, secrets=store, catalog=catalog, allow_hosts=["127.0.0.1"],
+        max_running_spawns=max_running_spawns,
+    )
     async with worker:
         yield Engine(client=client, runs=RunClient(client, task_queue=task_queue), secrets=store, task_queue=task_queue)

@@ -6,7 +6,9 @@ and then think about how those runs get through. Each scenario exercises a diffe
 of the interpreter. ``directives`` was recorded before projects existed (no
 ``DispatchedProject``, a signal directive to another run sent without a look-up), so it
 checks that the ``directive-target-project`` patch keeps such runs replaying; recording
-it again today records the patched path instead.
+it again today records the patched path instead. Likewise its spawn is from before the
+``spawn-lineage`` patch; ``lineage`` records the patched spawn (limits checked, children at
+lineage places).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ DIRECTIVES = """
 name: directives
 steps:
   call: {request: {method: POST, url: "{{ secrets.API }}/directives"}, directives: [log, spawn, cancel, signal]}
+"""
+# One step whose upstream answers two spawns: the spawn limits' path (spawn-lineage patch).
+LINEAGE = """
+name: lineage
+steps:
+  call: {request: {method: POST, url: "{{ secrets.API }}/lineage"}, directives: [spawn]}
 """
 CHILD = 'name: child\nsteps:\n  ship: {request: {method: POST, url: "{{ secrets.API }}/child"}}\n'
 HOLD = "name: hold\nsteps:\n  hold: {wait: {signal: release}}\n"
@@ -88,6 +96,17 @@ async def _directives(engine: Engine, upstream: Upstream) -> str:
     return run_id
 
 
+async def _lineage(engine: Engine, upstream: Upstream) -> str:
+    spawn = ("Dispatched-Spawn", "child; input=e30")
+    upstream.route("POST", "/lineage", Reply(200, {}, headers=[spawn, spawn]))
+    run_id = await engine.start(LINEAGE)
+    await engine.finish(run_id)
+    for event in await engine.events(run_id):
+        if event.type == "directive.applied":
+            await engine.finish(event.data["run_id"])
+    return run_id
+
+
 async def record(client: Client, names: Sequence[str] = ()) -> None:
     """Record the scenarios ``names`` (every one when empty) into histories/."""
     upstream = Upstream().start()
@@ -101,6 +120,7 @@ async def record(client: Client, names: Sequence[str] = ()) -> None:
     scenarios: dict[str, Callable[[Engine], Awaitable[str]]] = {
         "checkout": _checkout, "mixed": _mixed, "failing": _failing,
         "directives": lambda engine: _directives(engine, upstream),
+        "lineage": lambda engine: _lineage(engine, upstream),
     }
     catalog = MemoryCatalog([Document.model_validate(yaml.safe_load(CHILD))])
     try:

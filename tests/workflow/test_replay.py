@@ -3,6 +3,7 @@ in flight (non-determinism) fails here instead of in production."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from interpreter.directive_effects import TARGET_PROJECT_PATCH
+from contract.messages import Lineage, RunInput, lineage_run_id
+from interpreter.directive_effects import SPAWN_LINEAGE_PATCH, TARGET_PROJECT_PATCH
 from interpreter.workflow import DispatchedRun
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:
-    assert {p.stem for p in HISTORIES} == {"checkout", "mixed", "failing", "directives"}
+    assert {p.stem for p in HISTORIES} == {"checkout", "mixed", "failing", "directives", "lineage"}
 
 
 def test_directives_history_is_from_before_projects() -> None:
@@ -37,6 +39,40 @@ def test_directives_history_is_from_before_projects() -> None:
     assert look_ups and all(i < cancel for i in look_ups)  # the cancel's look-up only, none for the signal
     assert cancel < signal
     assert any(kind[0] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED" for kind in kinds)
+    # ... and a spawn from before the spawn limits: no marker, so it guards that patch too.
+    assert _patches(history) == set() and "DispatchedRoot" not in text
+
+
+def test_lineage_history_spawns_through_the_limits() -> None:
+    """The patched spawn: the marker, one look-up per spawn (no other activity), and each
+    child at a lineage place of the run, carrying its lineage in its input."""
+    path = HISTORIES[[p.stem for p in HISTORIES].index("lineage")]
+    history = json.loads(path.read_text())
+    events = history["events"]
+    assert _patches(history) == {SPAWN_LINEAGE_PATCH}  # no signal here, so no target look-up patch
+    activities = [_activity(e) for e in events if _activity(e)]
+    assert activities == ["dispatched.request", "dispatched.resolve_workflow", "dispatched.resolve_workflow"]
+    root = events[0]["workflowExecutionStartedEventAttributes"]["workflowId"]
+    children = [
+        e["startChildWorkflowExecutionInitiatedEventAttributes"] for e in events
+        if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+    ]
+    assert len(children) == 2
+    for child in children:
+        run = RunInput.model_validate_json(base64.b64decode(child["input"]["payloads"][0]["data"]))
+        assert isinstance(run.lineage, Lineage) and (run.lineage.root, run.lineage.depth) == (root, 1)
+        assert child["workflowId"] == run.run_id == lineage_run_id(run.lineage.key, run.lineage.slot)
+        assert child["workflowIdReusePolicy"] == "WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE"
+
+
+def _patches(history: dict[str, Any]) -> set[str]:
+    """The ids of the patches a history recorded (its ``core_patch`` markers)."""
+    found: set[str] = set()
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_patch":
+            found.add(json.loads(base64.b64decode(marker["details"]["patch-data"]["payloads"][0]["data"]))["id"])
+    return found
 
 
 def _activity(event: dict[str, Any]) -> str | None:

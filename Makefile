@@ -27,6 +27,7 @@ check: install
 # The slow fault-injection tests (marker `faults`) run in `make test-faults`; CI runs both.
 test: check
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest -m "not faults"
 
 test-faults: install

@@ -20,6 +20,7 @@ from contract.json_values import JsonValueError, load_json_value
 from contract.limits import MAX_JSON_DEPTH, MAX_REQUEST_BODY_BYTES
 from contract.names import DEFAULT_PROJECT
 from contract.roles import Role, role_allows
+from gateway.console.sessions import CSRF_HEADER, SAFE_METHODS, Session, SessionCodec
 from gateway.errors import ApiError
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
@@ -71,20 +72,44 @@ class Caller:
         return self.access.role
 
 
+def console_session(request: Request) -> Session | None:
+    """The console's session cookie of this request, if it holds a live-looking session."""
+    codec: SessionCodec | None = getattr(request.app.state, "console_sessions", None)
+    return codec.from_request(request) if codec is not None else None
+
+
+def check_csrf(request: Request, session: Session) -> None:
+    """A browser sends the session cookie with every request to the gateway, so a request
+    the cookie signed in is trusted to change something only with the session's CSRF
+    value in ``X-CSRF-Token`` (:mod:`gateway.console.sessions`); 403 ``csrf_failed``
+    without it. A header token needs no such check: no other site can make a browser send it.
+    """
+    if request.method not in SAFE_METHODS and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
+        raise ApiError(
+            403, "csrf_failed",
+            f"a request signed in by the console's session cookie must send the session's {CSRF_HEADER} header",
+        )
+
+
 async def current_caller(
+    request: Request,
     registry: RegistryDep,
     token: Annotated[str | None, Security(_session_scheme)] = None,
     project: Annotated[str | None, Security(_project_scheme)] = None,
 ) -> Caller:
     """The caller of this request (FastAPI resolves it once per request).
 
-    401 unless ``Dispatched-Session`` holds a live token. The operator token acts on
-    ``default`` or the project ``Dispatched-Project`` names (404 if there is none); a
-    project token acts on its own project, and naming another one is 403.
+    401 unless ``Dispatched-Session`` (or, without it, the console's session cookie)
+    holds a live token; a cookie also needs the CSRF value to change anything. The
+    operator token acts on ``default`` or the project ``Dispatched-Project`` names (404
+    if there is none); a project token acts on its own project, and naming another one is 403.
     """
-    access = await registry.tokens.authenticate(token)
+    session = console_session(request) if token is None else None
+    access = await registry.tokens.authenticate(session.token if session is not None else token)
     if access is None:
         raise ApiError(401, "unauthorized", f"missing, unknown or revoked {SESSION_HEADER} token")
+    if session is not None:
+        check_csrf(request, session)
     named = project.strip() if project else None
     if access.project is None:
         chosen = named or DEFAULT_PROJECT

@@ -86,6 +86,7 @@ class WorkflowDetail(BaseModel):
     created_at: datetime
     revisions: list[RevisionSummary]
     secrets: list[SecretUse] = Field(default_factory=list, description="the secrets the current revision uses")
+    graph: WorkflowGraph = Field(description="the current revision's DAG")
 
 
 class WorkflowDeleted(BaseModel):
@@ -217,3 +218,36 @@ class TemplateUsed(BaseModel):
 
 class TemplateWithdrawn(BaseModel):
     withdrawn: str = Field(examples=["@shop/checkout"])
+
+
+# The graph of a revision: what a client needs to draw the DAG (the console does),
+# computed from the compiled document, so it is exactly the plan a run follows.
+
+
+class GraphStep(BaseModel):
+    """One step of the DAG."""
+
+    id: str
+    kind: Literal["request", "wait", "respond"]
+    after: list[str] = Field(description="the steps it waits for: one edge from each")
+    when: str | None = Field(description="its guard, as the document writes it; null when it has none")
+    signals: list[str] = Field(description="the signals a wait step waits for (any one of them); empty otherwise")
+    layer: int = Field(description="0 for a step without `after`, else one more than the deepest step it waits for")
+
+
+class WorkflowGraph(BaseModel):
+    """The steps in run order (topological; document order among steps ready together)."""
+
+    steps: list[GraphStep]
+
+
+class WorkflowRevisionDetail(BaseModel):
+    """One revision: its source and its graph (a run page draws the revision the run started with)."""
+
+    name: str
+    revision: int
+    version: int
+    format: str
+    source: str
+    created_at: datetime
+    graph: WorkflowGraph

@@ -12,13 +12,17 @@ from gateway.errors import ApiError
 from gateway.pending import pending_among, statuses
 from gateway.schemas import (
     ErrorResponse,
+    GraphStep,
     RevisionSummary,
     SecretUse,
     WorkflowDeleted,
     WorkflowDetail,
+    WorkflowGraph,
     WorkflowRegistered,
+    WorkflowRevisionDetail,
     WorkflowSummary,
 )
+from interpreter.compiler import CompiledWorkflow, WaitStep
 from interpreter.loader import load_document
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], dependencies=[Depends(require_session)])
@@ -34,6 +38,28 @@ def source_format(text: str) -> str:
         return "json" if isinstance(json.loads(text), dict) else "yaml"
     except ValueError:
         return "yaml"
+
+
+def graph_of(compiled: CompiledWorkflow) -> WorkflowGraph:
+    """The DAG as a client draws it: each step's kind, edges (``after``), guard and layer.
+
+    Layers are the longest path from a root, so every edge points to a later layer;
+    walking the plan's topological order sees each step's ``after`` before the step.
+    """
+    layers: dict[str, int] = {}
+    steps = []
+    for step_id in compiled.graph.order:
+        step = compiled.steps[step_id]
+        layers[step_id] = 1 + max((layers[a] for a in step.after), default=-1)
+        steps.append(GraphStep(
+            id=step_id,
+            kind=compiled.kind(step_id),
+            after=list(step.after),
+            when=compiled.document.steps[step_id].when,
+            signals=list(step.signals) if isinstance(step, WaitStep) else [],
+            layer=layers[step_id],
+        ))
+    return WorkflowGraph(steps=steps)
 
 
 @router.put(
@@ -81,8 +107,8 @@ async def get_workflow(
 ) -> WorkflowDetail:
     current = await registry.workflows.require(caller.project, name)
     revisions = await registry.workflows.revisions(caller.project, name)
-    used = compiled_revisions.get(caller.project, name, current.revision, lambda: current.document_json).secrets
-    pending = await pending_among(registry, caller.project, used)
+    used = compiled_revisions.get(caller.project, name, current.revision, lambda: current.document_json)
+    pending = await pending_among(registry, caller.project, used.secrets)
     return WorkflowDetail(
         name=current.name,
         revision=current.revision,
@@ -94,7 +120,29 @@ async def get_workflow(
             RevisionSummary(revision=r.revision, version=r.version, format=r.format, created_at=r.created_at)
             for r in revisions
         ],
-        secrets=[SecretUse(name=secret, status=status) for secret, status in statuses(used, pending)],
+        secrets=[SecretUse(name=secret, status=status) for secret, status in statuses(used.secrets, pending)],
+        graph=graph_of(used),
+    )
+
+
+@router.get(
+    "/{name}/revisions/{revision}",
+    response_model=WorkflowRevisionDetail,
+    responses=_ERRORS,
+    summary="One revision: its source and DAG",
+)
+async def get_revision(
+    name: str, revision: int, registry: RegistryDep, compiled_revisions: CompiledRevisionsDep, caller: Reader
+) -> WorkflowRevisionDetail:
+    """Any revision ever registered, also of a deleted workflow: a run keeps the revision
+    it started with, and this is how to read it."""
+    found = next((r for r in await registry.workflows.revisions(caller.project, name) if r.revision == revision), None)
+    if found is None:
+        raise ApiError(404, "workflow_not_found", f"no revision {revision} of workflow {name!r}")
+    compiled = compiled_revisions.get(caller.project, name, found.revision, lambda: found.document_json)
+    return WorkflowRevisionDetail(
+        name=found.name, revision=found.revision, version=found.version, format=found.format,
+        source=found.source, created_at=found.created_at, graph=graph_of(compiled),
     )
 
 

@@ -1,6 +1,8 @@
 """Every endpoint but /healthz refuses missing, empty, wrong and revoked session tokens
 with 401 (SPEC §3), found by walking the app's own routes so a new endpoint is covered
-the day it is added."""
+the day it is added; so do the console's session cookies that are forged or hold such a
+token. The console's pages are not API and not in that walk: each has a test of its own,
+found the same way, that sends anyone without a live session to the sign-in page."""
 
 from __future__ import annotations
 
@@ -8,15 +10,19 @@ import inspect
 import re
 
 import httpx
+from fastapi.routing import APIRoute
 
 from gateway.app import create_app
+from gateway.console import pages as console
+from gateway.console.sessions import COOKIE, SessionCodec, derive_key
 from registry.tokens import Tokens
 from runtime.settings import Settings
-from tests.gateway.conftest import Gateway
+from tests.gateway.conftest import TOKEN, Gateway
 
-PUBLIC = {"/healthz"}
+PUBLIC = {"/healthz", "/metrics"}  # SPEC §3: no session; names and counts only
 SAMPLE_PARAMS = {
     "name": "probe", "run_id": "run_00000000000000000000000000", "NAME": "PROBE", "token_id": "tok_0000000000000000",
+    "revision": "1",
 }
 
 
@@ -46,6 +52,43 @@ async def test_every_endpoint_refuses_bad_tokens(gateway: Gateway) -> None:
                 assert answer.status_code == 401, (method, path, token, answer.status_code, answer.text)
                 assert answer.json()["error"]["code"] == "unauthorized"
         assert (await anonymous.get("/healthz")).status_code == 200
+        for cookie in _dead_cookies(gateway.settings, revoked):
+            for method, path in endpoints:
+                answer = await anonymous.request(method, path, headers={"Cookie": f"{COOKIE}={cookie}"})
+                assert answer.status_code == 401, (method, path, cookie[:12], answer.status_code, answer.text)
+
+
+def _dead_cookies(settings: Settings, revoked: str) -> list[str]:
+    """Console session cookies that must sign nothing in: garbage, one sealed with another
+    key, and a well-made one whose token was revoked."""
+    other_key = SessionCodec(derive_key(b"not this installation's key"))
+    return ["garbage", other_key.new(TOKEN)[1], SessionCodec.for_settings(settings).new(revoked)[1]]
+
+
+def _console_pages() -> list[str]:
+    """Every page of the console (routes kept out of the schema), but the sign-in page."""
+    found = [route.path for route in console.router.routes if isinstance(route, APIRoute) and "GET" in (route.methods or ())]
+    assert not any(route.include_in_schema for route in console.router.routes if isinstance(route, APIRoute))
+    return [re.sub(r"\{(\w+)\}", lambda m: {"owner": "@dispatched"}.get(m.group(1), "probe"), path)
+            for path in found if path != "/sign-in"]
+
+
+async def test_console_pages_send_anyone_without_a_live_session_to_sign_in(gateway: Gateway) -> None:
+    pages = _console_pages()
+    assert {"/", "/runs/probe", "/workflows", "/secrets", "/marketplace", "/tokens"} <= set(pages)
+    assert not set(pages) & set(create_app(gateway.settings).openapi()["paths"])  # not API: not in the walk above
+    made = await gateway.registry.tokens.create("default", "admin", "to be revoked")
+    await gateway.registry.tokens.revoke("default", made.info.id)
+    async with httpx.AsyncClient(base_url=gateway.url) as anonymous:
+        for cookie in [None, *_dead_cookies(gateway.settings, made.token)]:
+            headers = {} if cookie is None else {"Cookie": f"{COOKIE}={cookie}"}
+            for path in pages:
+                answer = await anonymous.get(path, headers=headers)
+                assert answer.status_code == 303, (path, answer.status_code)
+                assert answer.headers["location"].startswith("/sign-in?next="), answer.headers["location"]
+        # The sign-in page itself and the console's static files (code, no data) need no session.
+        assert (await anonymous.get("/sign-in")).status_code == 200
+        assert (await anonymous.get("/static/js/api.js")).status_code == 200
 
 
 async def test_a_refused_request_changes_nothing(gateway: Gateway) -> None:

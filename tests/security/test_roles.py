@@ -26,6 +26,7 @@ NEEDS: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/runs/{run_id}/cancel"): "run",
     ("GET", "/api/workflows"): "read",
     ("GET", "/api/workflows/{name}"): "read",
+    ("GET", "/api/workflows/{name}/revisions/{revision}"): "read",
     ("PUT", "/api/workflows/{name}"): "deploy",
     ("DELETE", "/api/workflows/{name}"): "deploy",
     ("GET", "/api/secrets"): "read",
@@ -42,9 +43,9 @@ NEEDS: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/marketplace"): "admin",
     ("DELETE", "/api/marketplace/{owner}/{slug}"): "admin",
 }
-PUBLIC = {"/healthz"}
+PUBLIC = {"/healthz", "/metrics"}  # SPEC §3: no session; names and counts only
 SAMPLE = {"run_id": "run_00000000000000000000000000", "token_id": "tok_0000000000000000", "owner": "@nobody",
-          "slug": "none", "name": "PROBE"}
+          "slug": "none", "name": "PROBE", "revision": "1"}
 
 
 def _routes(gateway: Gateway) -> list[tuple[str, str]]:

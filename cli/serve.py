@@ -18,6 +18,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dev.add_argument("--port", type=int, default=4000, help="the gateway's port (default 4000)")
     dev.add_argument("--temporal-port", type=int, default=7233, help="Temporal's gRPC port (default 7233)")
     dev.add_argument("--ui-port", type=int, default=8233, help="the Temporal Web UI's port (default 8233)")
+    dev.add_argument("--metrics-port", type=int, default=9464, help="the worker's metrics port (default 9464)")
     dev.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR),
                      help=f"Temporal database, registry and token live here (default {DEFAULT_DATA_DIR})")
     dev.add_argument("--examples", type=Path, default=None,
@@ -37,7 +38,7 @@ def _dev(args: argparse.Namespace) -> None:
     from cli.dev.stack import DevOptions, run_dev
 
     run_dev(DevOptions(
-        port=args.port, temporal_port=args.temporal_port, ui_port=args.ui_port,
+        port=args.port, temporal_port=args.temporal_port, ui_port=args.ui_port, metrics_port=args.metrics_port,
         data_dir=args.data_dir, examples=args.examples if args.examples is not None else _default_examples(),
     ))
 

@@ -2,19 +2,26 @@
 
 ``create_app`` wires settings, the registry and one Temporal client (made in
 ``lifespan`` unless the caller passes one, as ``dispatched dev`` and the tests do)
-into the routers. Nothing here is tied to a request's lifetime except reading it.
+into the routers, and serves the console (``gateway/console``: its pages, their static
+files, and the key its session cookies are sealed with). Nothing here is tied to a
+request's lifetime except reading it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
+from gateway.console import pages as console
+from gateway.console.sessions import SessionCodec
 from gateway.errors import install_error_handlers
 from gateway.marketplace_seed import seed_marketplace
+from gateway.metrics import GatewayMetrics
 from gateway.routers import health, marketplace, projects, runs, secrets, tokens, triggers, workflows
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
@@ -36,6 +43,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             app.state.registry = registry
             app.state.run_client = RunClient(client, task_queue=settings.task_queue)
             app.state.compiled_revisions = CompiledRevisions()
+            app.state.console_sessions = await asyncio.to_thread(SessionCodec.for_settings, settings)
             yield
         finally:
             await registry.close()
@@ -46,7 +54,12 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.metrics = GatewayMetrics()  # made with the app: counted from the first request on
     install_error_handlers(app)
     for module in (health, triggers, runs, workflows, secrets, projects, tokens, marketplace):
         app.include_router(module.router)
+    # The console (SPEC §8): its pages, and the stylesheet and scripts they load. Those
+    # files are the same for everyone and hold no data, so they need no session.
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from contract.messages import ErrorInfo, Event, EventsPage, RunInput, RunState, RunStatus, StepState, StepStatus
@@ -27,10 +27,15 @@ class InboxSignal:
     received_at: datetime
 
 
+StepFinished = Callable[[str, str, StepStatus, timedelta | None], None]
+"""Told of each step that reaches a final state: its id, kind, status and run time."""
+
+
 class RunBook:
-    def __init__(self, run: RunInput, clock: Callable[[], datetime]) -> None:
+    def __init__(self, run: RunInput, clock: Callable[[], datetime], *, on_step_finished: StepFinished | None = None) -> None:
         self.run = run
         self.clock = clock
+        self._on_step_finished = on_step_finished
         self.started_at = clock()
         self.closed_at: datetime | None = None
         self.status: RunStatus = "running"
@@ -96,8 +101,12 @@ class RunBook:
                 self.emit("step.cancelled", step_id)
 
     def _set_status(self, step_id: str, status: StepStatus) -> None:
-        self.steps[step_id].status = status
+        state = self.steps[step_id]
+        state.status = status
         self._context["steps"][step_id]["status"] = status
+        if status in TERMINAL and self._on_step_finished is not None:
+            ran = self.clock() - state.started_at if state.started_at is not None else None
+            self._on_step_finished(step_id, self.run.document.steps[step_id].kind, status, ran)
 
     def status_of(self, step_id: str) -> StepStatus:
         return self.steps[step_id].status

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from interpreter.expressions import render_value, to_text, truthy
     from interpreter.rendering import render_request
     from interpreter.run_book import RunBook
+    from interpreter.run_metrics import RunMetrics
     from interpreter.search_attributes import LABEL_ATTRIBUTES, REVISION_ATTR, WORKFLOW_NAME_ATTR
 
 # Room for the activity to read the body and report after httpx's own per-attempt timeout.
@@ -64,7 +65,8 @@ class DispatchedRun:
         # Compiled from the document the run carries: pure, so every replay gets the same plan.
         self._plan = compile_document(input.document)
         self._steps = self._plan.steps
-        self._book = RunBook(input, workflow.now)
+        self._metrics = RunMetrics(input.workflow, input.project)
+        self._book = RunBook(input, workflow.now, on_step_finished=self._step_finished)
         self._released: set[str] = set()
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
@@ -98,9 +100,14 @@ class DispatchedRun:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return RunResult(state=self._book.state(), response=self._response)
 
+    def _step_finished(self, step_id: str, kind: str, status: str, ran: timedelta | None) -> None:
+        self._metrics.step(kind, status, ran)
+
     def _close(self, status: RunStatus, error: ErrorInfo | None = None) -> None:
-        """Record the run's end, and log it (workflow.logger is silent during replay)."""
+        """Record the run's end, count and log it (the meter and workflow.logger are both
+        silent during replay)."""
         self._book.close(status, error)
+        self._metrics.run(status)
         context = {"workflow": self._input.workflow, "project": self._input.project}
         if error is None:
             workflow.logger.info("run %s", status, extra=context)

@@ -20,6 +20,7 @@ from registry import Registry
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
+from runtime.telemetry import metrics_runtime
 from runtime.temporal import connect_temporal
 from runtime.worker import build_worker
 
@@ -28,8 +29,11 @@ logger = logging.getLogger("dispatched.worker")
 
 async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker on ``settings.task_queue`` until ``stop`` is set."""
-    client = await connect_temporal(settings)
+    runtime = metrics_runtime(settings.host, settings.metrics_port) if settings.metrics_port else None
+    client = await connect_temporal(settings, runtime=runtime)
     await prepare_namespace(client, logger)
+    if runtime is not None:
+        logger.info("worker metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
     registry = await Registry.open(settings)
     try:
         async with build_worker(client, settings, registry):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from contract.limits import DEFAULT_MAX_RESPONSE_BYTES
+from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAWNS
 
 DEFAULT_DATA_DIR = ".dispatched"
 
@@ -54,16 +54,31 @@ class Settings(BaseSettings):
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="DISPATCHED_ALLOW_HOSTS"
     )
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, validation_alias="DISPATCHED_METRICS_PORT",
+        description="where the worker serves Prometheus metrics (on DISPATCHED_HOST); 0 turns them off",
+    )
     max_response_bytes: int = Field(
         DEFAULT_MAX_RESPONSE_BYTES,
         ge=1024,
         validation_alias="DISPATCHED_MAX_RESPONSE_BYTES",
         description="the largest upstream response body a request step accepts (SPEC §1: default 1 MiB)",
     )
+    max_running_spawns: int = Field(
+        DEFAULT_MAX_RUNNING_SPAWNS,
+        ge=0,
+        validation_alias="DISPATCHED_MAX_RUNNING_SPAWNS",
+        description="spawned runs of one project running at once; a spawn past it is rejected (spawn_limit)",
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias="DISPATCHED_SECRET_KEY",
         description="Fernet key that encrypts secrets at rest; else <data_dir>/secret.key",
+    )
+    temporal_ui_url: str | None = Field(
+        None,
+        validation_alias="DISPATCHED_TEMPORAL_UI_URL",
+        description="Temporal's Web UI (e.g. http://localhost:8233): the console links each run there; unset, no link",
     )
     log_level: LogLevel = Field(
         "INFO",
@@ -98,11 +113,11 @@ class Settings(BaseSettings):
         """``DISPATCHED_LOG_LEVEL=debug`` is as good as ``DEBUG``."""
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("token", "secret_key", "project", mode="before")
+    @field_validator("token", "secret_key", "project", "temporal_ui_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``DISPATCHED_TOKEN=`` (set but empty, or blank) means no token, never an empty
-        one; likewise no key and no project."""
+        one; likewise no key, no project and no Web UI address."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @property

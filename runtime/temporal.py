@@ -17,6 +17,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from runtime.settings import Settings
 
@@ -35,10 +36,15 @@ def connect_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-async def connect_temporal(settings: Settings, *, attempts: int = CONNECT_ATTEMPTS) -> Client:
+async def connect_temporal(
+    settings: Settings, *, attempts: int = CONNECT_ATTEMPTS, runtime: Runtime | None = None
+) -> Client:
     """Connect, retrying while the server starts up (a worker and a dev server started
-    together race); the last failure is raised once ``attempts`` are spent."""
+    together race); the last failure is raised once ``attempts`` are spent. ``runtime``
+    is the SDK runtime to use (the worker's exports metrics, runtime/telemetry.py)."""
     options = connect_options(settings)
+    if runtime is not None:
+        options["runtime"] = runtime
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(**options)

@@ -58,6 +58,7 @@ class DevOptions:
     port: int = 4000
     temporal_port: int = 7233
     ui_port: int = 8233
+    metrics_port: int = 9464
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     examples: Path | None = None
     host: str = "127.0.0.1"
@@ -78,6 +79,12 @@ def session_token(data_dir: Path) -> str:
     return token
 
 
+def temporal_config(options: DevOptions) -> DevServerConfig:
+    """The dev server ``dispatched dev`` starts: its ports, its database in the data dir."""
+    return DevServerConfig(db_file=options.data_dir / "temporal.db", port=options.temporal_port,
+                           ui_port=options.ui_port, ip=options.host)
+
+
 def child_env(options: DevOptions, token: str) -> dict[str, str]:
     """The environment of the gateway and worker: Settings reads every value from here."""
     data_dir = options.data_dir.resolve()
@@ -91,6 +98,8 @@ def child_env(options: DevOptions, token: str) -> dict[str, str]:
         "DISPATCHED_PORT": str(options.port),
         "DISPATCHED_URL": f"http://{options.host}:{options.port}",
         "DISPATCHED_ALLOW_HOSTS": LOOPBACK_HOSTS,
+        "DISPATCHED_METRICS_PORT": str(options.metrics_port),
+        "DISPATCHED_TEMPORAL_UI_URL": temporal_config(options).ui_url,  # the console links each run there
     })
     return env
 
@@ -115,8 +124,7 @@ class DevStack:
         if not port_is_free(opts.host, opts.port):
             raise DevError(f"port {opts.port} is in use: is another `dispatched dev` running? (or pass --port)")
         self.logs.mkdir(parents=True, exist_ok=True)
-        temporal = DevServerConfig(db_file=opts.data_dir / "temporal.db", port=opts.temporal_port,
-                                   ui_port=opts.ui_port, ip=opts.host)
+        temporal = temporal_config(opts)
         self.children.append(("temporal", start_dev_server(temporal, log_file=self.logs / "temporal.log")))
         env = child_env(opts, token)
         # The gateway first: it creates the registry schema and the secrets key before the
@@ -189,6 +197,7 @@ def _banner(stack: DevStack, token: str, ui_url: str, deployed: list[str]) -> st
         "dispatched dev is running",
         f"  gateway  {stack.url}",
         f"  Web UI   {ui_url}",
+        f"  metrics  {stack.url}/metrics (gateway), http://{opts.host}:{opts.metrics_port}/metrics (worker)",
         f"  token    {token}",
         f"  demo     {stack.demo.url if stack.demo else '-'}  (the examples' upstream services)",
         f"  data     {opts.data_dir}  (Temporal and registry databases, logs/)",
@@ -241,8 +250,7 @@ def run_dev(options: DevOptions) -> None:
         point_secrets_at_demo(stack.url, token, stack.demo, options.data_dir)
         deployed = deploy_examples(stack.url, token, options.examples) if options.examples is not None else []
         (options.data_dir / URL_FILE).write_text(stack.url + "\n")
-        ui_url = f"http://{options.host}:{options.ui_port}"
-        print(_banner(stack, token, ui_url, deployed), flush=True)
+        print(_banner(stack, token, temporal_config(options).ui_url, deployed), flush=True)
         while not stack.stopping.wait(0.5):
             stack.check_children()
         print("stopping...", flush=True)

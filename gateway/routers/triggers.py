@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -19,22 +20,25 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from contract.errors import SECRETS_PENDING
+from contract.errors import SECRETS_PENDING, RunFailed
 from contract.headers import is_json, join_repeated
 from contract.limits import DEFAULT_WAIT_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_WAIT_SECONDS
 from contract.messages import PublishedResponse, RunInput, TriggerData
-from gateway.deps import CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, Runner, require_session
+from gateway.deps import Caller, CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, Runner, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
+from gateway.metrics import GatewayMetrics
 from gateway.pending import pending_among
 from gateway.schemas import ErrorResponse, RunAccepted
 from interpreter.client import RunClient
+from interpreter.revisions import CompiledRevisions
+from registry import Registry, WorkflowRevision
 
 logger = logging.getLogger("dispatched.gateway")
 router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
 
 T = TypeVar("T")
 # Never kept in a run: its trigger data is in Temporal's history for everyone to read.
-CREDENTIAL_HEADERS = frozenset({"dispatched-session", "authorization", "proxy-authorization", "cookie"})
+CREDENTIAL_HEADERS = frozenset({"dispatched-session", "authorization", "proxy-authorization", "cookie", "x-csrf-token"})
 _IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}")
 _UNSENDABLE = frozenset({"content-type", "content-length", "transfer-encoding", "connection", "dispatched-run-id"})
 _background: set[asyncio.Task[Any]] = set()
@@ -131,7 +135,25 @@ async def trigger(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run of workflow ``name`` with the JSON body as ``trigger.body``."""
-    current = await registry.workflows.require(caller.project, name)
+    current = await registry.workflows.require(caller.project, name)  # unknown names are not counted
+    started, outcome = time.monotonic(), "refused"
+    try:
+        answer = await _start(name, request, body, registry, runs, revisions, caller, current, idempotency_key)
+        outcome = "accepted" if answer.status_code == 202 else "answered"
+        return answer
+    except RunFailed:
+        outcome = "failed"
+        raise
+    finally:
+        metrics: GatewayMetrics = request.app.state.metrics
+        metrics.trigger(name, caller.project, outcome, time.monotonic() - started)
+
+
+async def _start(
+    name: str, request: Request, body: Any, registry: Registry, runs: RunClient, revisions: CompiledRevisions,
+    caller: Caller, current: WorkflowRevision, idempotency_key: str | None,
+) -> Response:
+    """The trigger once its workflow is known: refuse, or start and answer."""
     compiled = revisions.get(caller.project, name, current.revision, lambda: current.document_json)
     if pending := await pending_among(registry, caller.project, compiled.secrets):
         raise ApiError(

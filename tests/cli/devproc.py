@@ -52,6 +52,7 @@ class DevProcess:
     def __init__(self, data_dir: Path, *, ports: tuple[int, int, int] | None = None) -> None:
         self.data_dir = data_dir
         self.port, self.temporal_port, self.ui_port = ports or (free_port(), free_port(), free_port())
+        self.metrics_port = free_port()  # two dev stacks on one machine must not share the worker's
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCHED_", "TEMPORAL_"))}
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -62,7 +63,8 @@ class DevProcess:
         """Start and wait for the banner; returns it."""
         self.process = subprocess.Popen(
             [DISPATCHED, "dev", "--port", str(self.port), "--temporal-port", str(self.temporal_port),
-             "--ui-port", str(self.ui_port), "--data-dir", str(self.data_dir), "--examples", str(EXAMPLES)],
+             "--ui-port", str(self.ui_port), "--metrics-port", str(self.metrics_port),
+             "--data-dir", str(self.data_dir), "--examples", str(EXAMPLES)],
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self._pump_thread = threading.Thread(target=self._pump, args=(self.process,), daemon=True)

@@ -78,11 +78,27 @@ async def test_an_attribute_of_another_type_stops_with_the_commands(bare: Workfl
     assert "temporal operator search-attribute create --namespace default --name DispatchedProject --type Keyword" in message
 
 
+async def _scrape_until(url: str, wanted: str, timeout: float = 20) -> str:
+    """The worker's metrics once ``wanted`` is in them (the SDK exports on an interval)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                text = (await http.get(url)).text
+                if wanted in text:
+                    return text
+            except httpx.TransportError:
+                text = ""
+            assert time.monotonic() < deadline, f"no {wanted} at {url}:\n{text[:2000]}"
+            await asyncio.sleep(0.5)
+
+
 @pytest.mark.timeout(120)
 async def test_gateway_and_worker_on_a_bare_server_answer_the_first_trigger(
     bare: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    env, port = _env(bare, tmp_path), _free_port()
+    env, port, metrics_port = _env(bare, tmp_path), _free_port(), _free_port()
+    env["DISPATCHED_METRICS_PORT"] = str(metrics_port)
     gateway = subprocess.Popen([DISPATCHED, "gateway", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     worker = subprocess.Popen([DISPATCHED, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -102,6 +118,17 @@ async def test_gateway_and_worker_on_a_bare_server_answer_the_first_trigger(
             answer = await http.post("/workflows/hello", json={}, timeout=60)
             assert answer.status_code == 200, answer.text
             assert answer.json() == {"ok": True}
+            # Metrics (SPEC §9): the gateway's triggers, the worker's runs and steps and the SDK's own.
+            gateway_metrics = (await http.get("/metrics", headers={"Dispatched-Session": ""})).text
+            assert 'dispatched_triggers_total{outcome="answered",project="default",workflow="hello"} 1.0' in gateway_metrics
+            worker_metrics = await _scrape_until(f"http://127.0.0.1:{metrics_port}/metrics", "dispatched_runs_total")
+            assert "temporal_" in worker_metrics
+            runs = [line for line in worker_metrics.splitlines() if line.startswith("dispatched_runs_total{")]
+            assert any('workflow="hello"' in line and 'status="completed"' in line and 'project="default"' in line
+                       for line in runs), runs
+            steps = [line for line in worker_metrics.splitlines() if line.startswith("dispatched_steps_total{")]
+            assert any('kind="respond"' in line and 'outcome="completed"' in line for line in steps), steps
+            assert "run_" not in worker_metrics + gateway_metrics  # no run id is ever a label
     finally:
         for process in (gateway, worker):
             process.terminate()

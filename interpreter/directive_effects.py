@@ -74,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
     )
     from interpreter.run_book import RunBook
+    from interpreter.run_metrics import RunMetrics
     from interpreter.search_attributes import PROJECT_ATTR, REVISION_ATTR, ROOT_ATTR, WORKFLOW_NAME_ATTR
 
 _Answer = TypeVar("_Answer")
@@ -117,9 +118,10 @@ class _Rejected(Exception):
 class DirectiveEffects:
     """Applies directives for one run; holds the run's input and its book (events, inbox)."""
 
-    def __init__(self, run: RunInput, book: RunBook) -> None:
+    def __init__(self, run: RunInput, book: RunBook, metrics: RunMetrics | None = None) -> None:
         self._run = run
         self._book = book
+        self._metrics = metrics
         self._budget = limits.DirectiveBudget()  # spawns/cancels/signals this run may still send
         # The root's lineage key, minted at its first spawn (workflow state: replays mint the
         # same); a spawned run inherits its own from its input instead.
@@ -139,6 +141,7 @@ class DirectiveEffects:
             seen = {"kind": entry.kind, "header": entry.header, "value": entry.value}
             if entry.kind in DIRECTIVE_KINDS and entry.kind not in accepted:
                 self._book.emit("directive.skipped", step_id, **seen)
+                self._count(entry.kind, "skipped")
                 continue
             try:
                 if entry.directive is None:
@@ -148,10 +151,18 @@ class DirectiveEffects:
                 pause = await self._apply_one(step_id, entry.directive)
             except _Rejected as rejected:
                 self._book.emit("directive.rejected", step_id, **seen, reason=str(rejected))
+                self._count(entry.kind, "rejected")
                 continue
+            self._count(entry.kind, "applied")
             if pause is not None and (delay is None or pause > delay):
                 delay = pause
         return delay
+
+    def _count(self, kind: str, outcome: str) -> None:
+        """Count a directive's outcome; a kind no directive has (an upstream's invented
+        ``Dispatched-Anything``) is counted as ``unknown``, so labels stay bounded."""
+        if self._metrics is not None:
+            self._metrics.directive(kind if kind in DIRECTIVE_KINDS else "unknown", outcome)
 
     async def _apply_one(self, step_id: str, directive: Directive) -> timedelta | None:
         match directive:

@@ -70,7 +70,7 @@ class DispatchedRun:
         self._released: set[str] = set()
         self._failure: StepFailure | None = None
         self._response: PublishedResponse | None = None
-        self._directives = DirectiveEffects(input, self._book)
+        self._directives = DirectiveEffects(input, self._book, self._metrics)
         self._signals_kept = 0  # signals accepted into the inbox (contract.limits caps them)
 
     # -- the run ----------------------------------------------------------------

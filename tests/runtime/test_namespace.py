@@ -23,10 +23,22 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.dev.temporal_server import temporal_binary
 from runtime.namespace import NamespaceNotReady, ensure_search_attributes, expected_attributes, present_attributes
+from tests.upstream import Reply, Upstream
 
 DISPATCHED = str(Path(sys.executable).parent / "dispatched")
 TOKEN = "namespace-test-token"
-ANSWER = "name: hello\nsteps:\n  answer:\n    respond: {body: {ok: true}}\n"
+ANSWER = """\
+name: hello
+steps:
+  call:
+    request: {url: "{{ secrets.UP }}/hello"}
+    directives: [log]
+  answer:
+    after: [call]
+    respond: {body: {ok: true}}
+"""
+PENDING = 'name: pending\nsteps:\n  call:\n    request: {url: "{{ secrets.NEVER_SET }}/x"}\n'
+
 
 
 @pytest.fixture
@@ -95,10 +107,13 @@ async def _scrape_until(url: str, wanted: str, timeout: float = 20) -> str:
 
 @pytest.mark.timeout(120)
 async def test_gateway_and_worker_on_a_bare_server_answer_the_first_trigger(
-    bare: WorkflowEnvironment, tmp_path: Path
+    bare: WorkflowEnvironment, tmp_path: Path, upstream: Upstream
 ) -> None:
+    # The upstream steers with a directive the step accepts and one it does not.
+    upstream.route("GET", "/hello", Reply(200, {}, headers=[("Dispatched-Log", "hi"), ("Dispatched-Delay", "1ms")]))
     env, port, metrics_port = _env(bare, tmp_path), _free_port(), _free_port()
     env["DISPATCHED_METRICS_PORT"] = str(metrics_port)
+    env["DISPATCHED_ALLOW_HOSTS"] = "127.0.0.1"
     gateway = subprocess.Popen([DISPATCHED, "gateway", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     worker = subprocess.Popen([DISPATCHED, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -114,13 +129,22 @@ async def test_gateway_and_worker_on_a_bare_server_answer_the_first_trigger(
                     pass
                 assert time.monotonic() < deadline, "the gateway did not start"
                 await asyncio.sleep(0.2)
+            assert (await http.put("/api/secrets/UP", content=upstream.url)).status_code == 200
             assert (await http.put("/api/workflows/hello", content=ANSWER)).status_code == 200
             answer = await http.post("/workflows/hello", json={}, timeout=60)
             assert answer.status_code == 200, answer.text
             assert answer.json() == {"ok": True}
+            async_start = await http.post("/workflows/hello", json={}, headers={"Prefer": "respond-async"})
+            assert async_start.status_code == 202
+            assert (await http.put("/api/workflows/pending", content=PENDING)).status_code == 200
+            assert (await http.post("/workflows/pending", json={})).status_code == 409
+            assert (await http.post("/workflows/no-such-workflow", json={})).status_code == 404
             # Metrics (SPEC §9): the gateway's triggers, the worker's runs and steps and the SDK's own.
             gateway_metrics = (await http.get("/metrics", headers={"Dispatched-Session": ""})).text
             assert 'dispatched_triggers_total{outcome="answered",project="default",workflow="hello"} 1.0' in gateway_metrics
+            assert 'dispatched_triggers_total{outcome="accepted",project="default",workflow="hello"} 1.0' in gateway_metrics
+            assert 'dispatched_triggers_total{outcome="refused",project="default",workflow="pending"} 1.0' in gateway_metrics
+            assert "no-such-workflow" not in gateway_metrics  # a caller's made-up name is never a label
             worker_metrics = await _scrape_until(f"http://127.0.0.1:{metrics_port}/metrics", "dispatched_runs_total")
             assert "temporal_" in worker_metrics
             runs = [line for line in worker_metrics.splitlines() if line.startswith("dispatched_runs_total{")]
@@ -128,6 +152,10 @@ async def test_gateway_and_worker_on_a_bare_server_answer_the_first_trigger(
                        for line in runs), runs
             steps = [line for line in worker_metrics.splitlines() if line.startswith("dispatched_steps_total{")]
             assert any('kind="respond"' in line and 'outcome="completed"' in line for line in steps), steps
+            directives = await _scrape_until(f"http://127.0.0.1:{metrics_port}/metrics", "dispatched_directives_total")
+            counted = [line for line in directives.splitlines() if line.startswith("dispatched_directives_total{")]
+            assert any('kind="log"' in line and 'outcome="applied"' in line for line in counted), counted
+            assert any('kind="delay"' in line and 'outcome="skipped"' in line for line in counted), counted
             assert "run_" not in worker_metrics + gateway_metrics  # no run id is ever a label
     finally:
         for process in (gateway, worker):

@@ -108,11 +108,31 @@ export function jsonField(textarea, help) {
   return check;
 }
 
-/** Ask in a <dialog>; resolves to the value of the button pressed ("" for Escape). */
+const questions = new WeakMap(); // a <dialog> → how to end the question it is showing
+
+/**
+ * Ask in a <dialog>; resolves to the value of the button pressed ("" for Escape).
+ *
+ * The answer comes from the form's `submit` (synchronous with the key or click), not
+ * only from `close`: a dialog's `close` event is queued, so after Escape and a quick
+ * reopen the first closing's event can arrive while the second question is showing.
+ * That stale event is ignored (the dialog is open again), and a question still waiting
+ * for its `close` is ended unanswered when the next one starts.
+ */
 export function ask(dialog) {
+  questions.get(dialog)?.("");
   return new Promise((resolve) => {
+    const listening = new AbortController();
+    const finish = (value) => {
+      listening.abort();
+      if (questions.get(dialog) === finish) questions.delete(dialog);
+      resolve(value);
+    };
+    questions.set(dialog, finish);
+    const { signal } = listening;
+    dialog.querySelector("form").addEventListener("submit", (event) => finish(event.submitter?.value ?? ""), { signal });
+    dialog.addEventListener("close", () => { if (!dialog.open) finish(dialog.returnValue); }, { signal });
     dialog.returnValue = "";
-    dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
     dialog.showModal();
   });
 }

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
+from gateway.access_log import AccessLog
 from gateway.console import pages as console
 from gateway.console.sessions import SessionCodec
 from gateway.errors import install_error_handlers
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     )
     app.state.metrics = GatewayMetrics()  # made with the app: counted from the first request on
     install_error_handlers(app)
+    app.add_middleware(AccessLog)  # one JSON line per request, no query string or header
     for module in (health, triggers, runs, workflows, secrets, projects, tokens, marketplace):
         app.include_router(module.router)
     # The console (SPEC §8): its pages, and the stylesheet and scripts they load. Those

@@ -20,6 +20,7 @@ from contract.json_values import JsonValueError, load_json_value
 from contract.limits import MAX_JSON_DEPTH, MAX_REQUEST_BODY_BYTES
 from contract.names import DEFAULT_PROJECT
 from contract.roles import Role, role_allows
+from gateway.access_log import PROJECT_STATE_KEY
 from gateway.console.sessions import CSRF_HEADER, SAFE_METHODS, Session, SessionCodec
 from gateway.errors import ApiError
 from interpreter.client import RunClient
@@ -114,10 +115,12 @@ async def current_caller(
     if access.project is None:
         chosen = named or DEFAULT_PROJECT
         await registry.projects.require(chosen)
-        return Caller(chosen, access)
-    if named and named != access.project:
+    elif named and named != access.project:
         raise ApiError(403, "forbidden", f"this token belongs to project {access.project!r}; it cannot act on {named!r}")
-    return Caller(access.project, access)
+    else:
+        chosen = access.project
+    setattr(request.state, PROJECT_STATE_KEY, chosen)  # for the access log's line
+    return Caller(chosen, access)
 
 
 require_session = current_caller  # routers that only need a valid session declare this

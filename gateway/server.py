@@ -6,7 +6,8 @@ Configuration comes from the environment through :class:`~runtime.settings.Setti
 Logging is :mod:`runtime.logs` (stderr, ``DISPATCHED_LOG_LEVEL``): the gateway says where
 it listens and when it stopped. uvicorn's loggers share that one handler (no
 ``log_config`` of uvicorn's own) but stay at WARNING, and its access log stays off:
-access lines carry paths and query strings, and tokens must never reach a log.
+its lines carry query strings, and tokens must never reach a log. The gateway's own
+access log (gateway/access_log.py) logs each request without them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import sys
 
 import uvicorn
 
 from gateway.app import create_app
+from runtime.exits import exit_at_once
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
@@ -64,8 +65,7 @@ def run_gateway(*, host: str | None = None, port: int | None = None, settings: S
         # every trigger a 500 (runtime/namespace.py).
         asyncio.run(_check_namespace(settings))
     except NamespaceNotReady as exc:
-        print(f"error: gateway: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+        exit_at_once(f"error: gateway: {exc}")  # the client's native threads are alive
     config = uvicorn.Config(
         create_app(settings), host=host or settings.host, port=port or settings.port,
         log_config=None, log_level="warning", access_log=False, lifespan="on",

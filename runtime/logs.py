@@ -27,6 +27,8 @@ import temporalio.workflow
 
 QUIET_LOGGERS = ("httpx", "httpcore")
 CONTEXT_FIELDS = ("run_id", "step", "workflow", "project")
+# The gateway's access lines (gateway/access_log.py); never a query string, header or body.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 
 
 def _temporal_context(record: logging.LogRecord) -> dict[str, Any]:
@@ -54,7 +56,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(_temporal_context(record))
-        for field in CONTEXT_FIELDS:
+        for field in CONTEXT_FIELDS + ACCESS_FIELDS:
             value = getattr(record, field, None)
             if value is not None:
                 entry[field] = value

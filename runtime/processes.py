@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
 from registry import Registry
+from runtime.exits import exit_at_once
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
@@ -69,8 +69,7 @@ def run_worker(settings: Settings | None = None) -> None:
     except KeyboardInterrupt:
         pass
     except NamespaceNotReady as exc:
-        print(f"error: worker: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+        exit_at_once(f"error: worker: {exc}")
     except Exception as exc:  # one line, not a traceback, for the common startup failures
-        print(f"error: worker: {type(exc).__name__}: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+        exit_at_once(f"error: worker: {type(exc).__name__}: {exc}")
+

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Request, Response, ViewportSize, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, Response, ViewportSize, async_playwright, expect
 
 from tests.cli.conftest import Live, live  # noqa: F401  # the live stack, as the CLI tests use it
 from tests.cli.test_projects import ok
@@ -28,6 +28,11 @@ PHONE = ViewportSize(width=390, height=844)
 FAILED_LOAD = "Failed to load resource: the server responded with a status of"
 # CONSOLE_SCREENSHOTS=docs/console keeps the screenshots there (README shows them); else a tmp dir.
 SCREENSHOTS_ENV = "CONSOLE_SCREENSHOTS"
+
+# What a page shows after a round trip through the gateway and Temporal (a cancel, a run
+# closing) can take more than expect's default 5 s on a loaded CI machine; a check that
+# fails still fails, only later.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

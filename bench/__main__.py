@@ -20,6 +20,8 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--parked", type=int, default=10_000, help="runs parked on a signal (default 10000; 0 skips)")
     parser.add_argument("--parked-signals", type=int, default=50, help="parked runs signalled and timed (default 50)")
     parser.add_argument("--large-steps", type=int, default=1000, help="steps of the large document (default 1000; 0 skips)")
+    parser.add_argument("--timer-runs", type=int, default=30,
+                        help="runs of each timer series (Dispatched-Delay, wait timeout; default 30; 0 skips)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of: " + ", ".join(VARIANTS))
     args = parser.parse_args(argv)
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
@@ -27,7 +29,8 @@ def parse(argv: list[str]) -> Options:
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
     return Options(runs=args.runs, warmup=args.warmup, saturation=args.saturation, parked=args.parked,
-                   parked_signals=args.parked_signals, large_steps=args.large_steps, variants=variants)
+                   parked_signals=args.parked_signals, large_steps=args.large_steps, timer_runs=args.timer_runs,
+                   variants=variants)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,25 +50,44 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def targets(rows: list[dict[str, Any]], found: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of the issue with the measured figure and whether it is met."""
-    def ratio(label: str, workload: str) -> float | None:
-        return next((r["value"] for r in found if r["ratio"].startswith(label) and r["workload"] == workload), None)
+def _runs_per_s(rows: list[dict[str, Any]], variant: str, concurrency: int) -> float | None:
+    for row in rows:
+        if (row["workload"], row["variant"], row["concurrency"]) == ("linear-3@0ms", variant, concurrency):
+            return float(row["runs_per_s"])
+    return None
 
+
+def _quotient(top: float | None, bottom: float | None) -> float | None:
+    return top / bottom if top is not None and bottom else None
+
+
+# A target is met at or under its limit, except those marked "at least".
+AT_LEAST = "≥"
+
+
+def targets(rows: list[dict[str, Any]], found: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 14 with the measured figure (p50 unless said) and whether it is met."""
     parked = extra.get("parked") or {}
     planning = extra.get("planning") or {}
-    checks = [
-        ("3-step gateway sync p50 (ms)", _p50(rows, "linear-3@0ms", "gateway-sync"), 50.0),
-        ("3-step gateway sync p50, local: true (ms)", _p50(rows, "linear-3@0ms", "gateway-sync-local"), 50.0),
-        ("interpreter ÷ hand-written, 3 steps", ratio("interpreter", "linear-3@0ms"), 1.05),
-        ("gateway sync ÷ direct client, 3 steps", ratio("gateway sync", "linear-3@0ms"), 1.10),
-        ("worker RSS with parked runs (MB)", parked.get("worker_rss_parked_mb"), 400.0),
-        ("signal → next step p50 while parked (ms)", (parked.get("signal_to_next_step_ms") or {}).get("p50"), 100.0),
-        ("1,000-step validate + plan (ms, JSON)", planning.get("load_json_ms"), 50.0),
-        ("1,000-step longest workflow task (ms)", planning.get("longest_workflow_task_ms"), 2000.0),
+    timers = extra.get("timers") or {}
+    saturation = int((extra.get("options") or {}).get("saturation") or 16)
+    checks: list[tuple[str, float | None, float, str]] = [
+        ("Dispatched-Delay 250ms → next step (ms)", (timers.get("delay_to_next_step_ms") or {}).get("p50"), 350.0, "≤"),
+        ("wait timeout 250ms → next step (ms)", (timers.get("wait_timeout_to_next_step_ms") or {}).get("p50"), 350.0, "≤"),
+        ("gateway sync ÷ hand-written (activities), 3 steps",
+         _quotient(_p50(rows, "linear-3@0ms", "gateway-sync"), _p50(rows, "linear-3@0ms", "handwritten-activity")), 1.0, "≤"),
+        (f"gateway sync runs/s at {saturation} callers ÷ hand-written",
+         _quotient(_runs_per_s(rows, "gateway-sync", saturation), _runs_per_s(rows, "handwritten-activity", saturation)),
+         1.0, AT_LEAST),
+        ("3-step gateway sync, local: true (ms)", _p50(rows, "linear-3@0ms", "gateway-sync-local"), 50.0, "≤"),
+        ("worker RSS with parked runs (MB)", parked.get("worker_rss_parked_mb"), 200.0, "≤"),
+        ("signal → next step while parked (ms)", (parked.get("signal_to_next_step_ms") or {}).get("p50"), 60.0, "≤"),
+        ("1,000-step validate + compile, warm (ms, JSON)", planning.get("load_json_ms"), 30.0, "≤"),
+        ("1,000-step longest workflow task (ms)", planning.get("longest_workflow_task_ms"), 2000.0, "≤"),
     ]
-    return [{"target": name, "measured": value, "limit": limit,
-             "met": None if value is None or math.isnan(value) else value <= limit} for name, value, limit in checks]
+    return [{"target": name, "measured": value, "limit": limit, "direction": direction,
+             "met": None if value is None or math.isnan(value) else (value >= limit if direction == AT_LEAST else value <= limit)}
+            for name, value, limit, direction in checks]
 
 
 def _verdict(met: bool | None) -> str:
@@ -93,12 +112,12 @@ def table(result: dict[str, Any]) -> str:
         )
     lines += ["", "ratios (p50, concurrency 1):"]
     lines += [f"  {r['ratio']:<48} {r['workload']:<20} {r['value']:.2f}" for r in result["ratios"]]
-    for key in ("parked", "planning"):
+    for key in ("timers", "parked", "planning"):
         if result.get(key):
             lines += ["", f"{key}:"] + [f"  {k}: {_fmt(v, 2) if not isinstance(v, dict) else json.dumps(v)}"
                                         for k, v in result[key].items()]
     lines += ["", "targets:"]
-    lines += [f"  [{_verdict(t['met'])}] {t['target']:<44} {_fmt(t['measured'], 2):>9} (≤ {t['limit']:g})"
+    lines += [f"  [{_verdict(t['met'])}] {t['target']:<44} {_fmt(t['measured'], 2):>9} ({t.get('direction', '≤')} {t['limit']:g})"
               for t in result["targets"]]
     return "\n".join(lines)
 
@@ -132,13 +151,13 @@ def markdown(result: dict[str, Any]) -> str:
                      f"{_fmt(row['steps_per_s'])} | {_fmt(row['overhead_per_step_ms'])} |")
     lines += ["", "| ratio (p50, concurrency 1) | workload | value |", "|---|---|--:|"]
     lines += [f"| {r['ratio']} | {r['workload']} | {r['value']:.2f} |" for r in result["ratios"]]
-    for key in ("planning", "parked"):
+    for key in ("timers", "planning", "parked"):
         if result.get(key):
             lines += ["", f"| {key} | value |", "|---|--:|"]
             lines += [f"| {k} | {_fmt(v, 2) if not isinstance(v, dict) else ', '.join(f'{a} {_fmt(b, 1)}' for a, b in v.items())} |"
                       for k, v in result[key].items()]
     lines += ["", "| target | measured | limit | |", "|---|--:|--:|---|"]
-    lines += [f"| {t['target']} | {_fmt(t['measured'], 2)} | {t['limit']:g} | {_verdict(t['met'])} |"
+    lines += [f"| {t['target']} | {_fmt(t['measured'], 2)} | {t.get('direction', '≤')} {t['limit']:g} | {_verdict(t['met'])} |"
               for t in result["targets"]]
     return "\n".join(lines)
 

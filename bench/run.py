@@ -1,5 +1,5 @@
 """One bench run: start everything once, measure every variant on every workload,
-then the 1,000-step document and the parked runs, and put the figures together."""
+then the timers, the 1,000-step document and the parked runs, and put the figures together."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bench.planning import run_large, time_validation
 from bench.report import machine, ratios, targets
 from bench.server import DYNAMIC_CONFIG, server_address, start_server
 from bench.stats import Series, measure
+from bench.timers import measure_timers
 from bench.upstream import start_upstreams
 from bench.variants import VARIANTS, Setup, supports
 from bench.workloads import Workload
@@ -41,6 +42,7 @@ class Options:
     parked: int = 10_000
     parked_signals: int = 50
     large_steps: int = 1000
+    timer_runs: int = 30
     variants: tuple[str, ...] = tuple(VARIANTS)
     workloads: tuple[Workload, ...] = DEFAULT_WORKLOADS
     dynamic_config: dict[str, str] = field(default_factory=lambda: dict(DYNAMIC_CONFIG))
@@ -110,11 +112,16 @@ async def run_bench(options: Options, log: Any = print, *, server: WorkflowEnvir
     """
     result: dict[str, Any] = {"machine": machine(), "options": {
         "runs": options.runs, "warmup": options.warmup, "saturation": options.saturation,
-        "parked": options.parked, "large_steps": options.large_steps, "dynamic_config": options.dynamic_config,
+        "parked": options.parked, "large_steps": options.large_steps, "timer_runs": options.timer_runs,
+        "dynamic_config": options.dynamic_config,
     }}
     async with everything(options, server) as running:
         setup = running.setup
         rows = await _series(setup, options, log)
+        timers: dict[str, Any] = {}
+        if options.timer_runs:
+            timers = await _phase("timers", measure_timers(
+                setup.client, setup.dispatched_queue, setup.upstreams[0], runs=options.timer_runs), log)
         planning: dict[str, Any] = {}
         if options.large_steps:
             planning = await _phase("planning", _planning(setup, options), log)
@@ -122,7 +129,7 @@ async def run_bench(options: Options, log: Any = print, *, server: WorkflowEnvir
         if options.parked:
             parked = await _phase("parked", _parked(running, options), log)
     found = ratios(rows)
-    result |= {"series": rows, "ratios": found, "planning": planning, "parked": parked}
+    result |= {"series": rows, "ratios": found, "timers": timers, "planning": planning, "parked": parked}
     result["targets"] = targets(rows, found, result)
     return result
 

@@ -2,7 +2,8 @@
 
 They run in a subprocess of their own (``python -m bench.upstream``) so that serving
 HTTP does not take the GIL from the process that measures. Each answers any path with a
-small JSON body, as a typical API would.
+small JSON body, as a typical API would; a path under ``/delay/<duration>`` adds a
+``Dispatched-Delay: <duration>`` header to that answer (the timer-accuracy series).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BODY = json.dumps({"ok": True, "items": [1, 2, 3], "note": "bench"}).encode()
+DELAY_PATH = "/delay/"
 
 
 def _handler(delay: float) -> type[BaseHTTPRequestHandler]:
@@ -34,6 +36,8 @@ def _handler(delay: float) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(BODY)))
+            if self.path.startswith(DELAY_PATH):
+                self.send_header("Dispatched-Delay", self.path.removeprefix(DELAY_PATH).split("/", 1)[0])
             self.end_headers()
             self.wfile.write(BODY)
 

@@ -37,7 +37,7 @@ def test_large_document_is_valid_with_the_asked_step_count() -> None:
 
 async def test_every_variant_runs_and_reports(temporal_env: WorkflowEnvironment, tmp_path: Path) -> None:
     options = Options(
-        runs=1, warmup=0, saturation=2, parked=20, parked_signals=2, large_steps=30,
+        runs=1, warmup=0, saturation=2, parked=20, parked_signals=2, large_steps=30, timer_runs=1,
         workloads=(Workload("linear", 3), Workload("wait", 1)),
     )
     result = await run_bench(options, log=lambda line: None, server=temporal_env)
@@ -52,7 +52,12 @@ async def test_every_variant_runs_and_reports(temporal_env: WorkflowEnvironment,
     assert result["parked"]["parked_runs"] == 20 and result["parked"]["worker_rss_parked_mb"] > 10
     assert result["parked"]["signal_to_next_step_ms"]["samples"] == 2
     assert result["planning"]["steps"] == 30 and result["planning"]["workflow_tasks"] >= 1
-    assert len(result["targets"]) == 8
+    timers = result["timers"]
+    for series in ("delay_to_next_step_ms", "wait_timeout_to_next_step_ms"):
+        # a timer never lets the next step start before it ran out
+        assert timers[series]["samples"] == 1 and timers[series]["p50"] >= timers["timer_ms"]
+    assert {t["target"] for t in result["targets"]} >= {"Dispatched-Delay 250ms → next step (ms)"}
+    assert len(result["targets"]) == 9
     written = write_json(result, tmp_path)
     assert json.loads(written.read_text())["series"]
     assert "targets:" in table(result)

@@ -23,7 +23,7 @@ from gateway.console.sessions import SessionCodec
 from gateway.errors import install_error_handlers
 from gateway.marketplace_seed import seed_marketplace
 from gateway.metrics import GatewayMetrics
-from gateway.routers import health, marketplace, projects, runs, secrets, tokens, triggers, workflows
+from gateway.routers import codec, health, marketplace, projects, runs, secrets, tokens, triggers, workflows
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
 from registry import Registry
@@ -58,7 +58,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     app.state.metrics = GatewayMetrics()  # made with the app: counted from the first request on
     install_error_handlers(app)
     app.add_middleware(AccessLog)  # one JSON line per request, no query string or header
-    for module in (health, triggers, runs, workflows, secrets, projects, tokens, marketplace):
+    for module in (health, triggers, runs, workflows, secrets, projects, tokens, marketplace, codec):
         app.include_router(module.router)
     # The console (SPEC §8): its pages, and the stylesheet and scripts they load. Those
     # files are the same for everyone and hold no data, so they need no session.

@@ -22,6 +22,7 @@ from gateway.app import create_app
 from runtime.exits import exit_at_once
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
+from runtime.payload_keys import PayloadKeyError
 from runtime.settings import Settings
 from runtime.temporal import connect_temporal
 
@@ -64,7 +65,7 @@ def run_gateway(*, host: str | None = None, port: int | None = None, settings: S
         # Before serving: a namespace without the runs' search attributes would make
         # every trigger a 500 (runtime/namespace.py).
         asyncio.run(_check_namespace(settings))
-    except NamespaceNotReady as exc:
+    except (NamespaceNotReady, PayloadKeyError) as exc:  # a bad DISPATCHED_PAYLOAD_KEY: one line, exit 1
         exit_at_once(f"error: gateway: {exc}")  # the client's native threads are alive
     config = uvicorn.Config(
         create_app(settings), host=host or settings.host, port=port or settings.port,

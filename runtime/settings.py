@@ -75,6 +75,22 @@ class Settings(BaseSettings):
         validation_alias="DISPATCHED_SECRET_KEY",
         description="Fernet key that encrypts secrets at rest; else <data_dir>/secret.key",
     )
+    payload_key: SecretStr | None = Field(
+        None,
+        validation_alias="DISPATCHED_PAYLOAD_KEY",
+        description="AES-256 keys (base64 of 32 bytes, comma-separated; the first encrypts, all decrypt) "
+        "for payloads in Temporal's history; else <data_dir>/payload.key (runtime/payload_keys.py)",
+    )
+    codec_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="DISPATCHED_CODEC_CORS_ORIGINS",
+        description="origins (e.g. a Temporal Web UI's http://host:port) allowed to call /codec/* from a browser",
+    )
+    codec_open_to_loopback: bool = Field(
+        False,
+        validation_alias="DISPATCHED_CODEC_OPEN_TO_LOOPBACK",
+        description="/codec/* needs no token from a loopback peer; only `dispatched dev` sets it",
+    )
     temporal_ui_url: str | None = Field(
         None,
         validation_alias="DISPATCHED_TEMPORAL_UI_URL",
@@ -99,7 +115,7 @@ class Settings(BaseSettings):
         values: dict[str, Any] = {alias: given[alias] for alias in _environment_names() if alias in given}
         return _GivenOnly(**values)
 
-    @field_validator("allow_hosts", mode="before")
+    @field_validator("allow_hosts", "codec_cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         """The environment gives ``a.example,10.0.0.0/8``; code may pass a list."""
@@ -113,7 +129,7 @@ class Settings(BaseSettings):
         """``DISPATCHED_LOG_LEVEL=debug`` is as good as ``DEBUG``."""
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("token", "secret_key", "project", "temporal_ui_url", mode="before")
+    @field_validator("token", "secret_key", "payload_key", "project", "temporal_ui_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``DISPATCHED_TOKEN=`` (set but empty, or blank) means no token, never an empty
@@ -129,6 +145,11 @@ class Settings(BaseSettings):
     def secret_key_file(self) -> Path:
         """The key file made on first use when ``DISPATCHED_SECRET_KEY`` is not set."""
         return self.data_dir / "secret.key"
+
+    @property
+    def payload_key_file(self) -> Path:
+        """The payload keys' file, made on first use when ``DISPATCHED_PAYLOAD_KEY`` is not set."""
+        return self.data_dir / "payload.key"
 
 
 class _GivenOnly(Settings):

@@ -6,7 +6,8 @@ file (``TEMPORAL_CONFIG_FILE``, ``TEMPORAL_PROFILE``) and the ``TEMPORAL_*`` var
 the same ones the ``temporal`` CLI reads. An address or namespace given to
 :class:`~runtime.settings.Settings` explicitly (a flag, or a test building its own)
 wins over a profile; neither given anywhere means ``localhost:7233`` and ``default``.
-Every client carries the pydantic data converter, which the workflow's messages need.
+Every client carries the pydantic data converter, which the workflow's messages need,
+with the payload codec that encrypts what goes into Temporal's history (runtime/codec.py).
 """
 
 from __future__ import annotations
@@ -15,24 +16,29 @@ import asyncio
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
+from runtime.codec import encrypting_converter, payload_codec
 from runtime.settings import Settings
 
 CONNECT_ATTEMPTS = 30
 _RETRY_PAUSE_SECONDS = 1.0
 
 
-def connect_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of ``Client.connect`` for ``settings`` (see the module docstring)."""
+def connect_options(settings: Settings, *, codec: PayloadCodec | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``Client.connect`` for ``settings`` (see the module docstring).
+
+    ``codec`` is the payload codec to use; by default the one of ``settings``' payload
+    keys, so a bad key fails here, at start, with :class:`~runtime.payload_keys.PayloadKeyError`.
+    """
     options: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     if "temporal_address" in settings.model_fields_set or not options.get("target_host"):
         options["target_host"] = settings.temporal_address
     if "temporal_namespace" in settings.model_fields_set or not options.get("namespace"):
         options["namespace"] = settings.temporal_namespace
-    options["data_converter"] = pydantic_data_converter
+    options["data_converter"] = encrypting_converter(codec or payload_codec(settings))
     return options
 
 

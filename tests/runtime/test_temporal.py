@@ -8,6 +8,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from runtime.codec import EncryptionCodec
 from runtime.settings import Settings
 from runtime.temporal import connect_options, connect_temporal
 
@@ -37,7 +38,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_nothing_configured_is_localhost_and_default(clean_env: Path) -> None:
     options = connect_options(Settings())
     assert (options["target_host"], options["namespace"]) == ("localhost:7233", "default")
-    assert options["data_converter"] is pydantic_data_converter
+    converter = options["data_converter"]  # the pydantic converter, with the payload codec
+    assert converter.payload_converter_class is pydantic_data_converter.payload_converter_class
+    assert isinstance(converter.payload_codec, EncryptionCodec)
 
 
 def test_the_environment_names_address_and_namespace(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,8 @@ NEEDS: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/marketplace/{owner}/{slug}/use"): "deploy",
     ("POST", "/api/marketplace"): "admin",
     ("DELETE", "/api/marketplace/{owner}/{slug}"): "admin",
+    ("POST", "/codec/encode"): OPERATOR,  # a payload belongs to no project (gateway/routers/codec.py)
+    ("POST", "/codec/decode"): OPERATOR,
 }
 PUBLIC = {"/healthz", "/metrics"}  # SPEC §3: no session; names and counts only
 SAMPLE = {"run_id": "run_00000000000000000000000000", "token_id": "tok_0000000000000000", "owner": "@nobody",

@@ -1,4 +1,9 @@
-"""Secrets: encrypted at rest, names only on the way out (values go to activities)."""
+"""Secrets: encrypted at rest, names only on the way out (values go to activities).
+
+A set or a delete tells caching readers (the worker's secret cache) that the project's
+secrets changed: on PostgreSQL a ``NOTIFY`` in the same transaction, sent on commit;
+on SQLite the commit itself is the signal (see :mod:`registry.secret_changes`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from contract.identifiers import is_secret_name
 from registry.crypto import SecretCipher
 from registry.database import Database, Tx, now_text, parse_time
 from registry.errors import InvalidSecretName, SecretNotFound
+from registry.secret_changes import CHANNEL
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Secrets:
                 "ON CONFLICT (project, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (project, name, encrypted, now),
             )
+            self._notify(tx, project)
 
         await self._db.run(work)
         return SecretInfo(name, parse_time(now))
@@ -56,11 +63,19 @@ class Secrets:
         return self._cipher.decrypt(row[0]) if row else None
 
     async def delete(self, project: str, name: str) -> None:
-        changed = await self._db.run(
-            lambda tx: tx.execute("DELETE FROM secrets WHERE project = ? AND name = ?", (project, name))
-        )
-        if not changed:
+        def work(tx: Tx) -> int:
+            changed = tx.execute("DELETE FROM secrets WHERE project = ? AND name = ?", (project, name))
+            if changed:
+                self._notify(tx, project)
+            return changed
+
+        if not await self._db.run(work):
             raise SecretNotFound(name)
+
+    def _notify(self, tx: Tx, project: str) -> None:
+        """PostgreSQL: tell the listening workers on commit (a rolled-back change sends nothing)."""
+        if self._db.dialect == "postgresql":
+            tx.all("SELECT pg_notify(?, ?)", (CHANNEL, project))
 
     async def list(self, project: str) -> list[SecretInfo]:
         """The project's set secrets (names and times, never values), by name."""

@@ -4,6 +4,8 @@
 The worker process opens its own :class:`~registry.Registry` (same
 ``DISPATCHED_DATABASE`` and secrets key as the gateway) and hands these to
 ``create_worker``; values are decrypted per request, inside the activity.
+:func:`cached_secret_store` puts the worker's secret cache (:mod:`runtime.secret_cache`)
+in front, fed by the registry's change feed (:mod:`registry.secret_changes`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from activities.catalog import CurrentWorkflow
 from interpreter.compiler import compile_document
 from registry import Registry
+from registry.secret_changes import secret_changes
+from runtime.secret_cache import CachedSecretStore
 
 
 class RegistrySecretStore:
@@ -21,6 +25,11 @@ class RegistrySecretStore:
 
     async def get(self, project: str, name: str) -> str | None:
         return await self._registry.secrets.get(project, name)
+
+
+def cached_secret_store(registry: Registry, *, ttl: float) -> CachedSecretStore:
+    """The worker's store: registry values kept ``ttl`` seconds, dropped when they change."""
+    return CachedSecretStore(RegistrySecretStore(registry), lambda: secret_changes(registry.db), ttl=ttl)
 
 
 class RegistryWorkflowCatalog:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAWNS
 
 DEFAULT_DATA_DIR = ".dispatched"
+DEFAULT_SECRET_CACHE_SECONDS = 5.0
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -69,6 +70,12 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias="DISPATCHED_MAX_RUNNING_SPAWNS",
         description="spawned runs of one project running at once; a spawn past it is rejected (spawn_limit)",
+    )
+    secret_cache_seconds: float = Field(
+        DEFAULT_SECRET_CACHE_SECONDS,
+        ge=0,
+        validation_alias="DISPATCHED_SECRET_CACHE_SECONDS",
+        description="how long the worker keeps a secret value it read; a change drops it at once; 0 turns it off",
     )
     secret_key: SecretStr | None = Field(
         None,

@@ -7,7 +7,7 @@ over the registry, as ``dispatched worker`` and ``dispatched dev`` run it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,23 +22,27 @@ from activities.secrets import SecretStore
 from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAWNS
 from interpreter.workflow import DispatchedRun
 from registry import Registry
-from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
+from runtime.registry_adapters import RegistryWorkflowCatalog, cached_secret_store
 from runtime.settings import Settings
 
 
 class DispatchedWorker(Worker):
     """A worker that also owns the activities' shared HTTP client and closes it on shutdown
-    (both ``async with`` and ``run()`` end in ``run()``)."""
+    (both ``async with`` and ``run()`` end in ``run()``), and whatever else is put in
+    :attr:`closing` (the secret cache's change feed)."""
 
     def __init__(self, client: Client, *, http: HttpActivities, **options: Any) -> None:
         super().__init__(client, **options)
         self.http = http
+        self.closing: list[Callable[[], Awaitable[None]]] = []
 
     async def run(self) -> None:
         try:
             await super().run()
         finally:
             await self.http.aclose()
+            for close in self.closing:
+                await close()
 
 
 STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
@@ -85,13 +89,17 @@ def create_worker(
 
 
 def build_worker(client: Client, settings: Settings, registry: Registry) -> DispatchedWorker:
-    """The engine's worker over the registry: its secrets and its catalog."""
-    return create_worker(
+    """The engine's worker over the registry: its secrets (cached, ``runtime/secret_cache.py``)
+    and its catalog."""
+    secrets = cached_secret_store(registry, ttl=settings.secret_cache_seconds)
+    worker = create_worker(
         client,
         task_queue=settings.task_queue,
-        secrets=RegistrySecretStore(registry),
+        secrets=secrets,
         catalog=RegistryWorkflowCatalog(registry),
         max_body_bytes=settings.max_response_bytes,
         allow_hosts=settings.allow_hosts,
         max_running_spawns=settings.max_running_spawns,
     )
+    worker.closing.append(secrets.aclose)
+    return worker

@@ -80,9 +80,20 @@ def session_token(data_dir: Path) -> str:
 
 
 def temporal_config(options: DevOptions) -> DevServerConfig:
-    """The dev server ``dispatched dev`` starts: its ports, its database in the data dir."""
+    """The dev server ``dispatched dev`` starts: its ports, its database in the data dir, and
+    its Web UI decoding payloads through the gateway's codec endpoint."""
     return DevServerConfig(db_file=options.data_dir / "temporal.db", port=options.temporal_port,
-                           ui_port=options.ui_port, ip=options.host)
+                           ui_port=options.ui_port, ip=options.host,
+                           ui_codec_endpoint=f"http://{options.host}:{options.port}/codec")
+
+
+def web_ui_origins(options: DevOptions) -> list[str]:
+    """The origins the dev Web UI's pages have: the address ``dev`` prints, and on 127.0.0.1
+    also ``localhost`` (a browser treats the two as different origins)."""
+    origins = [temporal_config(options).ui_url]
+    if options.host == "127.0.0.1":
+        origins.append(f"http://localhost:{options.ui_port}")
+    return origins
 
 
 def child_env(options: DevOptions, token: str) -> dict[str, str]:
@@ -100,6 +111,10 @@ def child_env(options: DevOptions, token: str) -> dict[str, str]:
         "DISPATCHED_ALLOW_HOSTS": LOOPBACK_HOSTS,
         "DISPATCHED_METRICS_PORT": str(options.metrics_port),
         "DISPATCHED_TEMPORAL_UI_URL": temporal_config(options).ui_url,  # the console links each run there
+        # The dev Web UI decodes payloads through the gateway's /codec: its pages' origins may
+        # call it, and from loopback without a token, which the Web UI has no way to send.
+        "DISPATCHED_CODEC_CORS_ORIGINS": ",".join(web_ui_origins(options)),
+        "DISPATCHED_CODEC_OPEN_TO_LOOPBACK": "true",
     })
     return env
 

@@ -47,12 +47,14 @@ def temporal_binary() -> str:
 
 @dataclass(frozen=True)
 class DevServerConfig:
-    """Where the dev server listens and keeps its database."""
+    """Where the dev server listens and keeps its database; ``ui_codec_endpoint`` is the
+    remote codec its Web UI decodes payloads with (``dispatched dev``: the gateway's ``/codec``)."""
 
     db_file: Path
     port: int = 7233
     ui_port: int = 8233
     ip: str = "127.0.0.1"
+    ui_codec_endpoint: str | None = None
 
     @property
     def address(self) -> str:
@@ -96,6 +98,8 @@ def dev_server_command(binary: str, config: DevServerConfig) -> list[str]:
     ]
     for attribute in SEARCH_ATTRIBUTE_FLAGS:
         command += ["--search-attribute", attribute]
+    if config.ui_codec_endpoint:  # the Web UI shows encrypted payloads in clear through it
+        command += ["--ui-codec-endpoint", config.ui_codec_endpoint]
     return command + dynamic_config_flags()
 
 

@@ -5,6 +5,7 @@ Classification (SPEC §1): transport errors, 408, 429 and 5xx raise a retryable
 non-retryable one; anything under 400 is a result, unless its JSON body is one the run
 cannot carry (:func:`parse_body`: ``invalid_response``, not retried). Error messages
 name the method, the URL with secrets masked and the status, never a secret value.
+Each attempt is a span that sends its ``traceparent`` upstream (activities/tracing.py).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from opentelemetry import trace
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.directives import parse_directive_headers
 from activities.network import BLOCKED_ADDRESS, TOO_MANY_REDIRECTS, BlockedAddress, NetworkPolicy, guarded_client
 from activities.secrets import SecretStore
+from activities.tracing import attempt_span, inject_trace_headers, note_failure, note_status, note_target
 from contract import errors
 from contract.bodies import BodyTooLarge, read_capped
 from contract.headers import has_control_character, is_json, join_repeated
@@ -125,10 +128,15 @@ class HttpActivities:
         client: httpx.AsyncClient | None = None,
         max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         network: NetworkPolicy | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         """``network`` says what steps may reach (default: public addresses only, see
-        :mod:`activities.network`); a ``client`` given here bypasses it (tests only)."""
+        :mod:`activities.network`); a ``client`` given here bypasses it (tests only).
+        ``tracer`` makes the attempts' spans (runtime.tracing.client_tracer: the one of
+        the worker's client); without one they are not recorded, but a trace the
+        activity was handed still reaches the upstream."""
         self.secrets = secrets
+        self.tracer = tracer or trace.NoOpTracer()
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self.client = client or guarded_client(network or NetworkPolicy(), limits=limits)
         self.max_body_bytes = max_body_bytes
@@ -143,19 +151,30 @@ class HttpActivities:
         A failure carries ``{"attempt": n}`` as its details so the run can show how many
         attempts a step took even when it failed without exhausting its retries.
         """
-        try:
-            return await _with_heartbeats(self._send(input))
-        except ApplicationError as exc:
-            raise ApplicationError(
-                exc.message,
-                {"attempt": activity.info().attempt},
-                type=exc.type,
-                non_retryable=exc.non_retryable,
-                next_retry_delay=_bounded(exc.next_retry_delay),
-                category=exc.category,
-            ) from None
+        attempt = activity.info().attempt
+        # The span is current before the heartbeat loop makes the request's task, which
+        # copies the context: the headers _send injects are this span's.
+        with attempt_span(self.tracer, input, attempt=attempt) as span:
+            try:
+                return await _with_heartbeats(self._send(input, span))
+            except ApplicationError as exc:
+                note_failure(span, exc.type or errors.STEP_FAILED)
+                raise self._with_attempt(exc, attempt) from None
 
-    async def _send(self, input: RequestInput) -> RequestOutput:
+    @staticmethod
+    def _with_attempt(exc: ApplicationError, attempt: int) -> ApplicationError:
+        """The failure as the workflow reads it: the attempt in its details, an
+        upstream's ``Retry-After`` bounded (:func:`_bounded`)."""
+        return ApplicationError(
+            exc.message,
+            {"attempt": attempt},
+            type=exc.type,
+            non_retryable=exc.non_retryable,
+            next_retry_delay=_bounded(exc.next_retry_delay),
+            category=exc.category,
+        )
+
+    async def _send(self, input: RequestInput, span: trace.Span) -> RequestOutput:
         spec, secret_values, masked_url = await self._fill_secrets(input)
         headers = {k: str(v) for k, v in spec["headers"].items()}
         for name, value in headers.items():
@@ -163,9 +182,11 @@ class HttpActivities:
         headers["Dispatched-Run-Id"] = input.run_id
         headers["Dispatched-Step"] = input.step_id
         headers["Idempotency-Key"] = f"{input.run_id}:{input.step_id}"
+        inject_trace_headers(headers)
         where = f"{input.method} {masked_url}"
         try:
             request = self._build(input, spec, headers)
+            note_target(span, request.url, secret_values)
             response = await self.client.send(request, stream=True, follow_redirects=input.follow_redirects)
             try:  # inside the outer try: a body cut off mid-way is a transport error too
                 content = await self._read_capped(response, where)
@@ -182,6 +203,7 @@ class HttpActivities:
         except httpx.HTTPError as exc:
             reason = _redact(str(exc) or type(exc).__name__, secret_values)
             raise _fail(errors.TRANSPORT, f"{where}: {type(exc).__name__}: {reason}", retryable=True) from None
+        note_status(span, response.status_code)
         body = self._body(response.status_code, content, response.headers.get("content-type", ""), where, secret_values)
         result = HttpResponse(
             status=response.status_code,

@@ -25,6 +25,7 @@ from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.payload_keys import PayloadKeyError
 from runtime.settings import Settings
 from runtime.temporal import connect_temporal
+from runtime.tracing import GATEWAY_SERVICE, Tracing, setup_tracing
 
 logger = logging.getLogger("dispatched.gateway")
 
@@ -33,8 +34,13 @@ class _Server(uvicorn.Server):
     """uvicorn's server, logging once it really listens (lifespan done, bound) and once it stopped.
 
     The stop is logged from ``shutdown``: after a SIGTERM or Ctrl-C uvicorn re-raises the
-    signal when it is done, so ``run()`` never returns to say it.
+    signal when it is done, so ``run()`` never returns to say it. For the same reason the
+    spans still buffered for OTLP are sent from there (``tracing.shutdown``).
     """
+
+    def __init__(self, config: uvicorn.Config, *, tracing: Tracing) -> None:
+        super().__init__(config)
+        self.tracing = tracing
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -43,6 +49,7 @@ class _Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets=sockets)
+        await asyncio.to_thread(self.tracing.shutdown)  # blocking: the exporter's last send
         logger.info("gateway stopped")
 
     def _bound_port(self) -> int:
@@ -67,11 +74,12 @@ def run_gateway(*, host: str | None = None, port: int | None = None, settings: S
         asyncio.run(_check_namespace(settings))
     except (NamespaceNotReady, PayloadKeyError) as exc:  # a bad DISPATCHED_PAYLOAD_KEY: one line, exit 1
         exit_at_once(f"error: gateway: {exc}")  # the client's native threads are alive
+    tracing = setup_tracing(settings, service_name=GATEWAY_SERVICE)  # OTLP only when configured
     config = uvicorn.Config(
-        create_app(settings), host=host or settings.host, port=port or settings.port,
+        create_app(settings, tracing=tracing), host=host or settings.host, port=port or settings.port,
         log_config=None, log_level="warning", access_log=False, lifespan="on",
     )
-    server = _Server(config)
+    server = _Server(config, tracing=tracing)
     server.run()
     if not server.started:
         raise SystemExit(1)  # lifespan failed (Temporal or the registry unreachable); uvicorn said why

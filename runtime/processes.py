@@ -22,6 +22,7 @@ from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
 from runtime.telemetry import metrics_runtime
 from runtime.temporal import connect_temporal
+from runtime.tracing import WORKER_SERVICE, setup_tracing
 from runtime.worker import build_worker
 
 logger = logging.getLogger("dispatched.worker")
@@ -30,7 +31,8 @@ logger = logging.getLogger("dispatched.worker")
 async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker on ``settings.task_queue`` until ``stop`` is set."""
     runtime = metrics_runtime(settings.host, settings.metrics_port) if settings.metrics_port else None
-    client = await connect_temporal(settings, runtime=runtime)
+    tracing = setup_tracing(settings, service_name=WORKER_SERVICE)  # OTLP only when configured
+    client = await connect_temporal(settings, runtime=runtime, interceptors=tracing.interceptors)
     await prepare_namespace(client, logger)
     if runtime is not None:
         logger.info("worker metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
@@ -44,6 +46,7 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         logger.info("worker stopped")
     finally:
         await registry.close()
+        await asyncio.to_thread(tracing.shutdown)  # the spans still buffered for OTLP
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

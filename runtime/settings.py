@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -108,6 +109,12 @@ class Settings(BaseSettings):
         validation_alias="DISPATCHED_LOG_LEVEL",
         description="the worker's and the gateway's log level (httpx and httpcore stay at WARNING)",
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="an OTLP/HTTP collector (e.g. http://127.0.0.1:4318): spans are exported there; unset, "
+        "none are (runtime/tracing.py)",
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -142,6 +149,17 @@ class Settings(BaseSettings):
         """``DISPATCHED_TOKEN=`` (set but empty, or blank) means no token, never an empty
         one; likewise no key, no project and no Web UI address."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _otlp_url(cls, value: object) -> object:
+        """An absolute http(s) URL, as OpenTelemetry's exporter needs; blank means unset."""
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL with a host (e.g. http://127.0.0.1:4318)")
+        return value.strip()
 
     @property
     def uses_postgres(self) -> bool:

@@ -13,9 +13,10 @@ with the payload codec that encrypts what goes into Temporal's history (runtime/
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.converter import PayloadCodec
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
@@ -43,14 +44,22 @@ def connect_options(settings: Settings, *, codec: PayloadCodec | None = None) ->
 
 
 async def connect_temporal(
-    settings: Settings, *, attempts: int = CONNECT_ATTEMPTS, runtime: Runtime | None = None
+    settings: Settings,
+    *,
+    attempts: int = CONNECT_ATTEMPTS,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Client:
     """Connect, retrying while the server starts up (a worker and a dev server started
     together race); the last failure is raised once ``attempts`` are spent. ``runtime``
-    is the SDK runtime to use (the worker's exports metrics, runtime/telemetry.py)."""
+    is the SDK runtime to use (the worker's exports metrics, runtime/telemetry.py);
+    ``interceptors`` go on the client, and so on every worker built from it (the
+    tracing interceptor, runtime/tracing.py)."""
     options = connect_options(settings)
     if runtime is not None:
         options["runtime"] = runtime
+    if interceptors:
+        options["interceptors"] = list(interceptors)
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(**options)

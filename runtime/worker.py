@@ -24,6 +24,7 @@ from interpreter.workflow import DispatchedRun
 from registry import Registry
 from runtime.registry_adapters import RegistryWorkflowCatalog, cached_secret_store
 from runtime.settings import Settings
+from runtime.tracing import client_tracer
 
 
 class DispatchedWorker(Worker):
@@ -72,7 +73,8 @@ def create_worker(
     running at once; the resolve look-up reports it with its counts (``contract.limits``).
     """
     network = NetworkPolicy.from_allow_hosts(allow_hosts, temporal_address=client.service_client.config.target_host)
-    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes, network=network)
+    # The attempts' spans go where the client's tracing interceptor sends its own.
+    http = HttpActivities(secrets=secrets, max_body_bytes=max_body_bytes, network=network, tracer=client_tracer(client))
     lookups = CatalogActivities(catalog or MemoryCatalog(), max_running_spawns=max_running_spawns)
     return DispatchedWorker(
         client,

@@ -36,6 +36,7 @@ from cli.dev.demo_upstream import DemoUpstream
 from cli.dev.provision import DevState, deploy_examples, point_secrets_at_demo
 from cli.dev.temporal_server import DevServerConfig, TemporalServerError, port_is_free, start_dev_server
 from runtime.settings import DEFAULT_DATA_DIR
+from runtime.tracing import traces_endpoint
 
 LOOPBACK_HOSTS = "127.0.0.0/8,::1,localhost"
 
@@ -213,6 +214,7 @@ def _banner(stack: DevStack, token: str, ui_url: str, deployed: list[str]) -> st
         f"  gateway  {stack.url}",
         f"  Web UI   {ui_url}",
         f"  metrics  {stack.url}/metrics (gateway), http://{opts.host}:{opts.metrics_port}/metrics (worker)",
+        f"  traces   {_traces_line()}",
         f"  token    {token}",
         f"  demo     {stack.demo.url if stack.demo else '-'}  (the examples' upstream services)",
         f"  data     {opts.data_dir}  (Temporal and registry databases, logs/)",
@@ -220,6 +222,14 @@ def _banner(stack: DevStack, token: str, ui_url: str, deployed: list[str]) -> st
         *_second_terminal_hint(stack, token),
         "Ctrl-C stops everything.",
     ])
+
+
+def _traces_line() -> str:
+    """Where the children send spans: they read the same environment (runtime/tracing.py)."""
+    endpoint = load_settings().otlp_endpoint
+    if endpoint is None:
+        return "not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to send them over OTLP)"
+    return f"OTLP to {traces_endpoint(endpoint)}"
 
 
 def _second_terminal_hint(stack: DevStack, token: str) -> list[str]:

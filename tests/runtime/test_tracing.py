@@ -23,9 +23,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from temporalio.client import Client
+from temporalio.worker import Replayer
 
 from contract.names import REQUEST_ACTIVITY
 from gateway.app import create_app
+from interpreter.workflow import DispatchedRun
 from registry import Registry
 from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatalog
 from runtime.settings import Settings
@@ -43,7 +45,7 @@ QUERY_CANARY = "query-canary-1d9e"
 PATH_CANARY = "ord-path-canary-77"
 
 # One step to a literal loopback URL whose path carries trigger data and whose query and
-# header carry a secret; a second to a base URL kept as a secret.
+# header carry a secret; a second, a local activity, to a base URL kept as a secret.
 DOCUMENT = """\
 name: traced
 steps:
@@ -59,6 +61,7 @@ steps:
     after: [charge]
     request:
       url: "{{{{ secrets.BASE_URL }}}}/ping"
+      local: true
   answer:
     after: [ping]
     respond:
@@ -292,6 +295,18 @@ async def test_an_async_trigger_starts_its_run_in_the_callers_trace(
     start = only(spans, "StartWorkflow:DispatchedRun", temporalWorkflowID=run_id)
     assert parent_of(start) == gateway.context.span_id and _hex(start.context.trace_id, 32) == CALLER_TRACE
     assert {r.headers["traceparent"].split("-")[1] for r in upstream.requests} == {CALLER_TRACE}
+
+    # A traced run's history (trace headers on its start and its activities) replays on a
+    # worker with tracing and on one without, so tracing can be turned on or off under
+    # runs in flight; and replaying makes no span.
+    history = await client.get_workflow_handle(run_id).fetch_history()
+    assert "_tracer-data" in str(history.events[0].workflow_execution_started_event_attributes.header)
+    exporter.clear()
+    for interceptors in ([], list(tracing.interceptors)):
+        replayer = Replayer(workflows=[DispatchedRun], data_converter=client.data_converter, interceptors=interceptors)
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, result.replay_failure
+    assert not exporter.get_finished_spans()
 
 
 async def test_with_nothing_exported_a_callers_trace_still_reaches_the_upstream(

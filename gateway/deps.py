@@ -39,19 +39,21 @@ _project_scheme = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# The getters are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in
+# its thread pool, a thread hop per getter per request for a dict lookup (bench/README.md).
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     return request.app.state.registry  # type: ignore[no-any-return]
 
 
-def get_run_client(request: Request) -> RunClient:
+async def get_run_client(request: Request) -> RunClient:
     return request.app.state.run_client  # type: ignore[no-any-return]
 
 
-def get_compiled_revisions(request: Request) -> CompiledRevisions:
+async def get_compiled_revisions(request: Request) -> CompiledRevisions:
     return request.app.state.compiled_revisions  # type: ignore[no-any-return]
 
 

@@ -10,7 +10,7 @@ keeps one on its app): two registries may each hold a revision 1 of the same nam
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from contract.document import Document
 from interpreter.compiler import CompiledWorkflow, compile_document
@@ -38,11 +38,30 @@ class CompiledRevisions:
 
     def get(self, project: str, name: str, revision: int, stored_json: Callable[[], str]) -> CompiledWorkflow:
         """The compiled revision; ``stored_json`` gives the stored document on a miss."""
+        found = self.cached(project, name, revision)
+        if found is None:
+            found = self._compile(project, name, revision, stored_json())
+        return found
+
+    async def load(
+        self, project: str, name: str, revision: int, stored_json: Callable[[], Awaitable[str]]
+    ) -> CompiledWorkflow:
+        """Like :meth:`get` for a caller that has only the revision's number: on a miss
+        ``stored_json`` reads the stored document (a registry read), so a hit reads nothing."""
+        found = self.cached(project, name, revision)
+        if found is None:
+            found = self._compile(project, name, revision, await stored_json())
+        return found
+
+    def cached(self, project: str, name: str, revision: int) -> CompiledWorkflow | None:
+        """The compiled revision if it is kept here (marked recently used), else None."""
         key = (project, name, revision)
         found = self._entries.get(key)
-        if found is None:
-            found = compile_document(Document.model_validate_json(stored_json()))
-            self.keep(project, name, revision, found)
-        else:
+        if found is not None:
             self._entries.move_to_end(key)
         return found
+
+    def _compile(self, project: str, name: str, revision: int, stored_json: str) -> CompiledWorkflow:
+        compiled = compile_document(Document.model_validate_json(stored_json))
+        self.keep(project, name, revision, compiled)
+        return compiled

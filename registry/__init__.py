@@ -34,7 +34,7 @@ from registry.projects import ProjectInfo, Projects
 from registry.secrets import SecretInfo, Secrets, check_secret_name
 from registry.templates import BUILTIN_OWNER, Template, Templates, template_id
 from registry.tokens import OPERATOR, Access, NewToken, TokenInfo, Tokens, hash_token
-from registry.workflows import PutResult, WorkflowInfo, WorkflowRevision, Workflows
+from registry.workflows import PutResult, TriggerView, WorkflowInfo, WorkflowRevision, Workflows
 
 __all__ = [
     "BUILTIN_OWNER",
@@ -61,6 +61,7 @@ __all__ = [
     "TemplateNotFound",
     "TokenInfo",
     "TokenNotFound",
+    "TriggerView",
     "WorkflowInfo",
     "WorkflowNotFound",
     "WorkflowRevision",

@@ -7,6 +7,7 @@ workflow deleted, so revisions stay readable and a later ``put`` continues numbe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,24 @@ class WorkflowInfo:
 
 
 @dataclass(frozen=True)
+class TriggerView:
+    """What starting a run of a live workflow needs from the registry, read in one
+    statement (:meth:`Workflows.trigger_view`): which revision is current, and which of
+    the project's secrets are set (names only), to tell whether any secret the revision
+    uses is pending. Both can change at any moment, from any process, so they are read
+    for every trigger and never cached; what the revision compiles to is immutable and
+    comes from the compiled cache (``interpreter/revisions.py``)."""
+
+    name: str
+    revision: int
+    set_secrets: frozenset[str]
+
+    def pending(self, used: Iterable[str]) -> list[str]:
+        """Those of ``used`` the project has not set, sorted (empty: all set)."""
+        return sorted(set(used) - self.set_secrets)
+
+
+@dataclass(frozen=True)
 class PutResult:
     revision: WorkflowRevision
     created: bool
@@ -77,6 +96,15 @@ _CURRENT = (
     "FROM workflows w JOIN workflow_revisions r "
     "ON r.project = w.project AND r.name = w.name AND r.revision = w.current_revision "
     "WHERE w.project = ? AND w.deleted_at IS NULL"
+)
+
+
+# One row per secret the project has set (or one with NULL when it has none); no row
+# at all when there is no live workflow of that name. Names only: values never leave
+# the secrets store.
+_TRIGGER_VIEW = (
+    "SELECT w.current_revision, s.name FROM workflows w LEFT JOIN secrets s ON s.project = w.project "
+    "WHERE w.project = ? AND w.name = ? AND w.deleted_at IS NULL"
 )
 
 
@@ -126,6 +154,29 @@ class Workflows:
     async def current(self, project: str, name: str) -> WorkflowRevision | None:
         """The live current revision, or None (unknown, deleted, or another project's)."""
         return await self._db.read(lambda tx: _current(tx, project, name))
+
+    async def trigger_view(self, project: str, name: str) -> TriggerView | None:
+        """The live current revision's number and the project's set secret names, in one
+        read (the trigger's and the spawn's one registry round trip); None when there is
+        no live workflow ``name`` in ``project``."""
+        rows = await self._db.read(lambda tx: tx.all(_TRIGGER_VIEW, (project, name)))
+        if not rows:
+            return None
+        return TriggerView(name, int(rows[0][0]), frozenset(str(secret) for _, secret in rows if secret is not None))
+
+    async def document_json(self, project: str, name: str, revision: int) -> str:
+        """The stored document of one revision (what a compiled-cache miss compiles).
+
+        Raises:
+            WorkflowNotFound: there is no such revision.
+        """
+        row = await self._db.read(lambda tx: tx.one(
+            "SELECT document FROM workflow_revisions WHERE project = ? AND name = ? AND revision = ?",
+            (project, name, revision),
+        ))
+        if row is None:
+            raise WorkflowNotFound(name)
+        return str(row[0])
 
     async def require(self, project: str, name: str) -> WorkflowRevision:
         """Like :meth:`current`, raising :class:`WorkflowNotFound`."""

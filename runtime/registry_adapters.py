@@ -11,7 +11,7 @@ in front, fed by the registry's change feed (:mod:`registry.secret_changes`).
 from __future__ import annotations
 
 from activities.catalog import CurrentWorkflow
-from interpreter.compiler import compile_document
+from interpreter.revisions import CompiledRevisions
 from registry import Registry
 from registry.secret_changes import secret_changes
 from runtime.secret_cache import CachedSecretStore
@@ -33,20 +33,24 @@ def cached_secret_store(registry: Registry, *, ttl: float) -> CachedSecretStore:
 
 
 class RegistryWorkflowCatalog:
-    """The current revision of a project's workflow, for ``Dispatched-Spawn``."""
+    """The current revision of a project's workflow, for ``Dispatched-Spawn``.
 
-    def __init__(self, registry: Registry) -> None:
+    One registry read per spawn (``Workflows.trigger_view``, as a trigger does); the
+    revision's compiled form, which never changes, is kept in a compiled cache of the
+    worker's own, so a spawn neither validates nor compiles the child document again.
+    """
+
+    def __init__(self, registry: Registry, compiled: CompiledRevisions | None = None) -> None:
         self._registry = registry
+        self._compiled = compiled or CompiledRevisions()
 
     async def current(self, project: str, name: str) -> CurrentWorkflow | None:
         """``project``'s current revision of ``name`` and the secrets it uses that the
         project has not set: a spawn of it is rejected as a trigger of it is refused."""
-        found = await self._registry.workflows.current(project, name)
+        found = await self._registry.workflows.trigger_view(project, name)
         if found is None:
             return None
-        document = found.document
-        used = compile_document(document).secrets  # pure; it compiled when it was registered
-        if not used:
-            return CurrentWorkflow(document, found.revision)
-        set_names = {info.name for info in await self._registry.secrets.list(project)}
-        return CurrentWorkflow(document, found.revision, [name for name in used if name not in set_names])
+        compiled = await self._compiled.load(
+            project, name, found.revision, lambda: self._registry.workflows.document_json(project, name, found.revision)
+        )
+        return CurrentWorkflow(compiled.document, found.revision, found.pending(compiled.secrets))

@@ -4,6 +4,11 @@ The run lives in Temporal, never in this request: the start (and the wait for th
 answer) runs in a task of its own that the request only awaits through a shield, so a
 client that hangs up cancels nothing. The run id doubles as the Temporal workflow id,
 so an idempotent repeat that reaches Temporal finds the same run.
+
+The hot path reads the registry once after the session check
+(``Workflows.trigger_view``: the current revision and the project's set secret names in
+one statement); what that revision compiles to comes from the app's compiled cache, and
+the idempotency table is touched only when the request has an ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -27,11 +32,10 @@ from contract.messages import PublishedResponse, RunInput, TriggerData
 from gateway.deps import Caller, CompiledRevisionsDep, JsonBody, RegistryDep, RunClientDep, Runner, require_session
 from gateway.errors import RUN_ID_HEADER, ApiError
 from gateway.metrics import GatewayMetrics
-from gateway.pending import pending_among
 from gateway.schemas import ErrorResponse, RunAccepted
 from interpreter.client import RunClient
 from interpreter.revisions import CompiledRevisions
-from registry import Registry, WorkflowRevision
+from registry import Registry, TriggerView, WorkflowNotFound
 
 logger = logging.getLogger("dispatched.gateway")
 router = APIRouter(tags=["triggers"], dependencies=[Depends(require_session)])
@@ -135,7 +139,9 @@ async def trigger(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run of workflow ``name`` with the JSON body as ``trigger.body``."""
-    current = await registry.workflows.require(caller.project, name)  # unknown names are not counted
+    current = await registry.workflows.trigger_view(caller.project, name)
+    if current is None:
+        raise WorkflowNotFound(name)  # unknown names are not counted
     started, outcome = time.monotonic(), "refused"
     try:
         answer = await _start(name, request, body, registry, runs, revisions, caller, current, idempotency_key)
@@ -151,11 +157,14 @@ async def trigger(
 
 async def _start(
     name: str, request: Request, body: Any, registry: Registry, runs: RunClient, revisions: CompiledRevisions,
-    caller: Caller, current: WorkflowRevision, idempotency_key: str | None,
+    caller: Caller, current: TriggerView, idempotency_key: str | None,
 ) -> Response:
     """The trigger once its workflow is known: refuse, or start and answer."""
-    compiled = revisions.get(caller.project, name, current.revision, lambda: current.document_json)
-    if pending := await pending_among(registry, caller.project, compiled.secrets):
+    compiled = await revisions.load(
+        caller.project, name, current.revision,
+        lambda: registry.workflows.document_json(caller.project, name, current.revision),
+    )
+    if pending := current.pending(compiled.secrets):
         raise ApiError(
             409, SECRETS_PENDING,
             f"workflow {name!r} uses secrets that are not set yet: {', '.join(pending)}; "

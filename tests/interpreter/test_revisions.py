@@ -55,3 +55,15 @@ def test_the_least_recently_used_revision_goes_first() -> None:
     assert stored.reads == 3
     cache.get("p", "wf", 2, stored)
     assert stored.reads == 4
+
+
+async def test_load_reads_the_stored_document_only_on_a_miss() -> None:
+    cache, stored = CompiledRevisions(), StoredJson()
+
+    async def read() -> str:  # a registry read, as the trigger and the spawn catalog make it
+        return stored()
+
+    first = await cache.load("p", "wf", 1, read)
+    assert await cache.load("p", "wf", 1, read) is first and cache.get("p", "wf", 1, stored) is first
+    assert stored.reads == 1
+    assert cache.cached("p", "wf", 2) is None

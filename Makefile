@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install dev check test test-faults bench clean
+.PHONY: install dev check test test-faults test-soak bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +24,21 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The slow fault-injection tests (marker `faults`) run in `make test-faults`; CI runs both.
+# The slow fault-injection tests (marker `faults`) run in `make test-faults`, the soak
+# (marker `soak`, five minutes; DISPATCHED_SOAK_SECONDS shortens it) in `make test-soak`;
+# CI runs all three.
 test: check
 	scripts/ensure-postgres
 	scripts/ensure-chromium
-	$(BIN)/python -m pytest -m "not faults"
+	$(BIN)/python -m pytest -m "not faults and not soak"
 
 test-faults: install
 	scripts/ensure-postgres
 	$(BIN)/python -m pytest -m faults
+
+test-soak: install
+	scripts/ensure-postgres
+	$(BIN)/python -m pytest -m soak -s
 
 # Benchmarks, on demand only (not part of `make test`); pass flags with BENCH_ARGS,
 # e.g. make bench BENCH_ARGS="--parked 2000 --runs 20". See bench/README.md.

@@ -97,6 +97,13 @@ def web_ui_origins(options: DevOptions) -> list[str]:
     return origins
 
 
+def registry_database(data_dir: Path) -> str:
+    """A ``postgresql://`` ``DISPATCHED_DATABASE`` from the environment when there is one
+    (a shared registry; the soak test runs ``dev`` so); else the data dir's SQLite file."""
+    given = os.environ.get("DISPATCHED_DATABASE", "").strip()
+    return given if given.startswith(("postgresql://", "postgres://")) else str(data_dir / "dispatched.db")
+
+
 def child_env(options: DevOptions, token: str) -> dict[str, str]:
     """The environment of the gateway and worker: Settings reads every value from here."""
     data_dir = options.data_dir.resolve()
@@ -104,7 +111,7 @@ def child_env(options: DevOptions, token: str) -> dict[str, str]:
     env.update({
         "TEMPORAL_ADDRESS": f"{options.host}:{options.temporal_port}",
         "DISPATCHED_DATA_DIR": str(data_dir),
-        "DISPATCHED_DATABASE": str(data_dir / "dispatched.db"),
+        "DISPATCHED_DATABASE": registry_database(data_dir),
         "DISPATCHED_TOKEN": token,
         "DISPATCHED_HOST": options.host,
         "DISPATCHED_PORT": str(options.port),

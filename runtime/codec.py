@@ -16,8 +16,9 @@ Decoding passes a payload WITHOUT the ``binary/encrypted`` marker through unchan
 ``temporal workflow signal --input '{...}'`` sends plain JSON, and runs recorded before
 encryption hold plain payloads, and both must keep working exactly as before (SPEC §5).
 A marked payload whose key id is not among the keys fails with an error naming the id.
-Search attributes are never encoded (Temporal must index them); they hold only the
-workflow, revision and project names.
+Failure messages are encrypted as well (:func:`encrypting_converter`). Search attributes
+are never encoded (Temporal must index them); they hold only the workflow, revision and
+project names.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from runtime.payload_keys import KEY_ENV, PayloadKey, PayloadKeyError, load_or_create_key_file, parse_keys
 from runtime.settings import Settings
@@ -106,5 +107,13 @@ def payload_codec(settings: Settings) -> EncryptionCodec:
 
 
 def encrypting_converter(codec: PayloadCodec) -> DataConverter:
-    """The pydantic data converter (the workflow's messages need it) with ``codec`` applied."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    """The pydantic data converter (the workflow's messages need it) with ``codec`` applied.
+
+    Failures too: a step's error message quotes the start of the upstream's answer
+    ("answered 404: {...}"), so the failure converter moves every failure's message and
+    stack trace into its encoded attributes, which the codec encrypts like any payload
+    (history shows "Encoded failure"; the Web UI and CLI decode it through /codec).
+    """
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=codec, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+    )

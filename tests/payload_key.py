@@ -8,6 +8,11 @@ in tests/workflow/histories/encrypted all agree. Never a production key: it is p
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
+
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload
 
 from runtime.codec import EncryptionCodec, encrypting_converter
 from runtime.payload_keys import PayloadKey
@@ -16,3 +21,23 @@ TEST_PAYLOAD_KEY = base64.b64encode(b"dispatched-test-payload-key-0001").decode(
 TEST_KEY = PayloadKey(base64.b64decode(TEST_PAYLOAD_KEY))
 TEST_CODEC = EncryptionCodec([TEST_KEY])
 TEST_CONVERTER = encrypting_converter(TEST_CODEC)
+
+
+def decoded_history_json(shown: str) -> str:
+    """``temporal workflow show --output json`` with every payload as readable text: the
+    encrypted ones decrypted with the suite's key, every payload's data as UTF-8 rather
+    than base64. A test that greps a history for a canary must grep this, since the raw
+    history shows only ciphertext (failure messages included) and so hides a leak."""
+    return json.dumps(_decoded(json.loads(shown)), indent=1)
+
+
+def _decoded(node: Any) -> Any:
+    if isinstance(node, dict):
+        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
+            payload = TEST_CODEC.decrypt(json_format.ParseDict(node, Payload()))
+            return {"metadata": {k: v.decode(errors="replace") for k, v in payload.metadata.items()},
+                    "data": payload.data.decode(errors="replace")}
+        return {key: _decoded(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_decoded(item) for item in node]
+    return node

@@ -7,6 +7,8 @@ import json
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,16 @@ def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     for process in processes:
         process.join(timeout=60)
     assert len(ids) == 1 and ids == {load_or_create_key_file(path)[0].key_id}
+
+
+@pytest.mark.parametrize("command", [["worker"], ["gateway", "--port", "0"]])
+def test_a_process_with_a_bad_key_exits_1_saying_why(command: list[str], tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCHED_", "TEMPORAL_"))}
+    env |= {"DISPATCHED_PAYLOAD_KEY": "c2hvcnQ=", "DISPATCHED_DATA_DIR": str(tmp_path),
+            "DISPATCHED_DATABASE": str(tmp_path / "d.db"), "DISPATCHED_METRICS_PORT": "0",
+            "TEMPORAL_ADDRESS": "127.0.0.1:1"}  # never reached: the key is read first
+    done = subprocess.run([str(Path(sys.executable).parent / "dispatched"), *command], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "payload key 1 of DISPATCHED_PAYLOAD_KEY is 5 bytes, not 32" in done.stderr
+    assert "Traceback" not in done.stderr

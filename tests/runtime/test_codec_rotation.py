@@ -69,9 +69,12 @@ async def test_old_key_runs_stay_readable_after_rotation(client: Client, upstrea
     handle = rotated.get_workflow_handle(run.run_id)
 
     async def task_failed_naming_old() -> bool:
-        history = await handle.fetch_history()
-        return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-                   and OLD.key_id in e.workflow_task_failed_event_attributes.failure.message for e in history.events)
+        for event in (await handle.fetch_history()).events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:  # its message is encrypted too
+                failure = await rotated.data_converter.decode_failure(event.workflow_task_failed_event_attributes.failure)
+                if OLD.key_id in str(failure):
+                    return True
+        return False
 
     async with _worker(new_only, queue, upstream):  # forgot the old key: its task fails, the run waits
         await _until(task_failed_naming_old)

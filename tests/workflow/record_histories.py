@@ -9,6 +9,10 @@ checks that the ``directive-target-project`` patch keeps such runs replaying; re
 it again today records the patched path instead. Likewise its spawn is from before the
 ``spawn-lineage`` patch; ``lineage`` records the patched spawn (limits checked, children at
 lineage places).
+
+``--encrypted`` records into ``histories/encrypted/`` with the suite's fixed payload key
+(tests/payload_key.py), as every Dispatched client encodes today; the plain histories at
+the top are from before encryption and replay through the codec's pass-through.
 """
 
 from __future__ import annotations
@@ -21,16 +25,19 @@ from pathlib import Path
 import yaml
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import MemoryCatalog
 from cli.dev.temporal_server import temporal_binary
 from contract.document import Document
 from interpreter.search_attributes import SEARCH_ATTRIBUTES
+from tests.payload_key import TEST_CONVERTER
 from tests.upstream import Reply, Upstream
 from tests.workflow.engine import Engine, running_engine
 
 HISTORIES = Path(__file__).parent / "histories"
+ENCRYPTED = HISTORIES / "encrypted"
 CHECKOUT = (Path(__file__).parents[2] / "examples" / "async-checkout.yaml").read_text()
 MIXED = """
 name: mixed
@@ -107,8 +114,8 @@ async def _lineage(engine: Engine, upstream: Upstream) -> str:
     return run_id
 
 
-async def record(client: Client, names: Sequence[str] = ()) -> None:
-    """Record the scenarios ``names`` (every one when empty) into histories/."""
+async def record(client: Client, names: Sequence[str] = (), *, into: Path = HISTORIES) -> None:
+    """Record the scenarios ``names`` (every one when empty) into ``into``."""
     upstream = Upstream().start()
     for method, path, reply in (
         ("POST", "/carts", Reply(201, {"id": "cart_1"})), ("POST", "/shipping/quote", Reply(200, {"q": 1})),
@@ -130,21 +137,24 @@ async def record(client: Client, names: Sequence[str] = ()) -> None:
                 run_id = await scenarios[name](engine)
                 await engine.finish(run_id)
                 history = await client.get_workflow_handle(run_id).fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                (into / f"{name}.json").write_text(history.to_json())
     finally:
         upstream.stop()
 
 
-async def main(names: Sequence[str]) -> None:
+async def main(names: Sequence[str], *, encrypted: bool = False) -> None:
+    converter: DataConverter = TEST_CONVERTER if encrypted else pydantic_data_converter
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(), data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_binary(), data_converter=converter,
         search_attributes=SEARCH_ATTRIBUTES,
     )
     try:
-        await record(env.client, names)
+        ENCRYPTED.mkdir(exist_ok=True)
+        await record(env.client, names, into=ENCRYPTED if encrypted else HISTORIES)
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    arguments = sys.argv[1:]
+    asyncio.run(main([a for a in arguments if a != "--encrypted"], encrypted="--encrypted" in arguments))

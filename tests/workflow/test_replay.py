@@ -1,5 +1,10 @@
 """Saved histories replay on today's workflow code: a change that would break runs already
-in flight (non-determinism) fails here instead of in production."""
+in flight (non-determinism) fails here instead of in production.
+
+Every history replays through the payload codec, as every worker runs today. The plain
+ones at the top of histories/ are from before encryption: they replay through the codec's
+pass-through, which is what a worker does with a run that was in flight when encryption
+came. histories/encrypted/ holds runs recorded with the suite's fixed key."""
 
 from __future__ import annotations
 
@@ -10,18 +15,53 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from contract.messages import Lineage, RunInput, lineage_run_id
 from interpreter.directive_effects import SPAWN_LINEAGE_PATCH, TARGET_PROJECT_PATCH
 from interpreter.workflow import DispatchedRun
+from runtime.codec import ENCODING, KEY_ID
+from tests.payload_key import TEST_CONVERTER, TEST_KEY, decoded_history_json
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+ENCRYPTED = sorted((Path(__file__).parent / "histories" / "encrypted").glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:
     assert {p.stem for p in HISTORIES} == {"checkout", "mixed", "failing", "directives", "lineage"}
+    assert {p.stem for p in ENCRYPTED} == {"checkout", "mixed", "failing", "lineage"}
+
+
+@pytest.mark.parametrize("path", ENCRYPTED, ids=lambda p: p.stem)
+def test_encrypted_histories_show_nothing_in_clear(path: Path) -> None:
+    """Every payload (failures' messages too) is ciphertext under the suite's key, and what
+    the run carried is there once decrypted: the checkout's address, the failure's text."""
+    text = path.read_text()
+    payloads = list(_payloads(json.loads(text)))
+    assert payloads
+    for payload in payloads:
+        assert base64.b64decode(payload["metadata"]["encoding"]) == ENCODING, payload
+        assert base64.b64decode(payload["metadata"][KEY_ID]).decode() == TEST_KEY.key_id
+    clear = decoded_history_json(text)
+    expected = {"checkout": "100 Main St", "mixed": "total", "failing": "answered 404", "lineage": "child; input"}
+    assert expected[path.stem] not in text and expected[path.stem] in clear
+
+
+def _payloads(node: Any) -> Any:
+    """Every payload of a history's JSON but the search attributes' (never encoded) and the
+    SDK's own patch markers (the patch id, written by the SDK's core without the codec)."""
+    if isinstance(node, dict):
+        if node.get("markerName") == "core_patch":
+            return
+        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
+            yield node
+            return
+        for key, value in node.items():
+            if key != "searchAttributes":
+                yield from _payloads(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _payloads(item)
 
 
 def test_directives_history_is_from_before_projects() -> None:
@@ -80,9 +120,9 @@ def _activity(event: dict[str, Any]) -> str | None:
     return attributes["activityType"]["name"] if attributes else None
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES + ENCRYPTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[DispatchedRun], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[DispatchedRun], data_converter=TEST_CONVERTER)
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

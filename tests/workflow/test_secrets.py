@@ -8,6 +8,7 @@ import json
 from temporalio.testing import WorkflowEnvironment
 
 from cli.dev.temporal_server import temporal_binary
+from tests.payload_key import decoded_history_json
 from tests.upstream import Received, Reply, Upstream
 from tests.workflow.engine import Engine
 
@@ -64,7 +65,7 @@ async def test_canary_secret_is_absent_from_history_events_and_errors(
 
 
 async def _temporal_workflow_show(env: WorkflowEnvironment, run_id: str) -> str:
-    """The history as the real `temporal` CLI prints it."""
+    """The history as the real `temporal` CLI prints it, its payloads decrypted to text."""
     address = env.client.service_client.config.target_host
     process = await asyncio.create_subprocess_exec(
         temporal_binary(), "workflow", "show", "--workflow-id", run_id, "--address", address, "--output", "json",
@@ -74,4 +75,4 @@ async def _temporal_workflow_show(env: WorkflowEnvironment, run_id: str) -> str:
     assert process.returncode == 0, err.decode()
     text = out.decode()
     json.loads(text)  # it is the full JSON history, not an error message
-    return text
+    return decoded_history_json(text)  # payloads and failures are encrypted: read them in clear

@@ -178,7 +178,7 @@ async def test_a_spawn_chain_stops_at_depth_eight_and_each_run_records_its_root_
         assert described.typed_search_attributes.get(ROOT_ATTR) == root
         assert described.typed_search_attributes.get(PROJECT_ATTR) == project
         started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
-        run_input = RunInput.model_validate_json(started.input.payloads[0].data)
+        [run_input] = await engine.client.data_converter.decode(started.input.payloads, [RunInput])  # encrypted
         assert run_input.lineage is not None and (run_input.lineage.root, run_input.lineage.depth) == (root, depth)
         assert run_id == lineage_run_id(run_input.lineage.key, run_input.lineage.slot)
         depths[depth] = run_id

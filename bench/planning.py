@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from bench.variants import run_input
@@ -79,7 +78,7 @@ async def run_large(client: Client, task_queue: str, steps: int, url: str) -> di
     total_s = time.perf_counter() - began
     history = await handle.fetch_history()
     tasks = workflow_task_times(history)
-    replayer = Replayer(workflows=[DispatchedRun], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[DispatchedRun], data_converter=client.data_converter)  # the run's codec
     replay_began = time.perf_counter()
     await replayer.replay_workflow(history)
     return {

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from bench.clients import payload_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_TOKEN = "bench-session-token"
 
@@ -30,7 +32,7 @@ def start_worker(address: str, task_queue: str, kind: str, tuning: dict[str, Any
     """Start a worker subprocess (``dispatched`` or ``handwritten``); returns once it polls."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.worker_process", address, task_queue, kind, json.dumps(tuning or {})],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **payload_env()},
     )
     assert process.stdout is not None
     if process.stdout.readline().strip() != "ready":
@@ -68,6 +70,7 @@ def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subpro
         "DISPATCHED_DATABASE": str(data_dir / "dispatched.db"),
         "DISPATCHED_TOKEN": BENCH_TOKEN,
         "DISPATCHED_LOG_LEVEL": "WARNING",  # the table on stdout, not the gateway's start line
+        **payload_env(),  # the bench's workers' key (bench/clients.py)
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,

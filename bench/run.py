@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from bench import processes
+from bench import clients, processes
 from bench.parked import measure_parked
 from bench.planning import run_large, time_validation
 from bench.report import machine, ratios, targets
@@ -77,7 +77,8 @@ async def everything(options: Options, server: WorkflowEnvironment | None = None
                 httpx.AsyncClient(base_url=url, limits=limits, timeout=90,
                                   headers={"Dispatched-Session": processes.BENCH_TOKEN}) as gw,
             ):
-                setup = Setup(env.client, dispatched_q, handwritten_q, upstreams.urls, http, gw)
+                setup = Setup(clients.on_connection(env.client, "dispatched"), dispatched_q, handwritten_q,
+                              upstreams.urls, http, gw, handwritten_client=clients.on_connection(env.client, "handwritten"))
                 yield Running(setup, address, started[0].pid)
     finally:
         for process in reversed(started):

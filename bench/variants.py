@@ -40,6 +40,7 @@ class Setup:
     http: httpx.AsyncClient
     gateway: httpx.AsyncClient | None = None
     deployed: set[str] = field(default_factory=set)
+    handwritten_client: Client | None = None  # plain payloads, as written by hand (bench/clients.py)
 
     def url(self, workload: Workload) -> str:
         return self.upstreams[workload.delay_ms] + "/step"
@@ -71,7 +72,7 @@ def handwritten(local: bool) -> Callable[[Setup, Workload], RunOnce]:
         input = HandwrittenInput(stages=workload.stages(setup.url(workload)), local=local, wait_signal=WAIT_SIGNAL if wait else None)
 
         async def once() -> float | None:
-            handle = await setup.client.start_workflow(
+            handle = await (setup.handwritten_client or setup.client).start_workflow(
                 WORKFLOW_NAME, input, id=f"hw-{uuid.uuid4().hex}", task_queue=setup.handwritten_queue
             )
             if not wait:

@@ -17,18 +17,18 @@ import threading
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.secrets import MemorySecretStore
 from bench.baseline import HandwrittenWorkflow, HttpCaller
+from bench.clients import converter
 from bench.upstream import exit_with_parent
 from runtime.worker import create_worker
 
 
 def build(client: Client, task_queue: str, kind: str, tuning: dict[str, Any]) -> tuple[Worker, HttpCaller | None]:
     """The worker of ``kind`` on ``task_queue`` with ``tuning`` applied."""
-    if kind == "dispatched":
+    if kind in ("dispatched", "dispatched-plain"):
         options = dict(tuning)
         if "allow_hosts" in inspect.signature(create_worker).parameters:
             options["allow_hosts"] = ["127.0.0.1"]  # the upstreams are on loopback
@@ -41,7 +41,7 @@ def build(client: Client, task_queue: str, kind: str, tuning: dict[str, Any]) ->
 
 
 async def serve(address: str, task_queue: str, kind: str, tuning: dict[str, Any]) -> None:
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, data_converter=converter(kind))  # bench/clients.py
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,133 @@
+"""The cost of encrypted history (docs/reliability.md): per payload, and per run.
+
+``python -m bench.codec [--runs N] [--json PATH]`` measures
+
+1. the codec alone: encrypt and decrypt of one payload of 1 KiB, 16 KiB, 256 KiB and
+   1 MiB of JSON (the median of many calls, in µs), and the whole pydantic conversion of
+   a run's input with and without the codec;
+2. per run: a 3-step linear run on the 0 ms loopback upstream, started and answered
+   through ``RunClient`` (the ``dispatched-api-sync`` variant, what the gateway's sync
+   trigger does without HTTP), once through a Dispatched worker and client with the
+   codec and once through ones without it, interleaved run by run on one dev server so
+   both see the same machine; p50 and p95 of each, and the difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import httpx
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from bench import clients, processes
+from bench.server import server_address, start_server
+from bench.stats import percentile
+from bench.upstream import start_upstreams
+from bench.variants import VARIANTS, Setup, run_input
+from bench.workloads import Workload
+
+SIZES = {"1 KiB": 1024, "16 KiB": 16 * 1024, "256 KiB": 256 * 1024, "1 MiB": 1024 * 1024}
+WORKLOAD = Workload("linear", 3)
+
+
+async def _per_payload_us(size: int) -> dict[str, float]:
+    """Median µs of one encrypt and one decrypt of a ``size``-byte JSON payload."""
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps({"x": "a" * (size - 10)}).encode())
+    calls = max(20, min(2000, 20_000_000 // size))
+    encrypt, decrypt = [], []
+    for _ in range(calls):
+        began = time.perf_counter_ns()
+        [sealed] = await clients.BENCH_CODEC.encode([payload])
+        between = time.perf_counter_ns()
+        await clients.BENCH_CODEC.decode([sealed])
+        encrypt.append((between - began) / 1000)
+        decrypt.append((time.perf_counter_ns() - between) / 1000)
+    return {"encrypt_us": median(encrypt), "decrypt_us": median(decrypt), "calls": calls}
+
+
+async def _conversion_us(calls: int = 2000) -> dict[str, float]:
+    """Median µs to convert a 3-step run's input to a payload and back, with and without the codec."""
+    document = WORKLOAD.document("http://127.0.0.1:9/step")
+    value = run_input(document)
+    figures = {}
+    for name, converter in (("plain", pydantic_data_converter), ("codec", clients.converter("dispatched"))):
+        times = []
+        for _ in range(calls):
+            began = time.perf_counter_ns()
+            encoded = await converter.encode([value])
+            await converter.decode(encoded, [type(value)])
+            times.append((time.perf_counter_ns() - began) / 1000)
+        figures[f"run_input_round_trip_{name}_us"] = median(times)
+    figures["run_input_bytes"] = len((await pydantic_data_converter.encode([value]))[0].data)
+    return figures
+
+
+async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
+    """p50/p95 of the 3-step run with the codec and without, interleaved."""
+    env = await start_server()
+    upstreams = start_upstreams((0,))
+    address = server_address(env)
+    queues = {kind: f"bench-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("dispatched", "dispatched-plain")}
+    workers = [processes.start_worker(address, queue, kind) for kind, queue in queues.items()]
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            once = {
+                kind: VARIANTS["dispatched-api-sync"](
+                    Setup(clients.on_connection(env.client, kind), queue, queue, upstreams.urls, http), WORKLOAD)
+                for kind, queue in queues.items()
+            }
+            latencies: dict[str, list[float]] = {kind: [] for kind in once}
+            for index in range(warmup + runs):
+                order = list(once) if index % 2 == 0 else list(reversed(once))
+                for kind in order:
+                    began = time.perf_counter()
+                    await once[kind]()
+                    if index >= warmup:
+                        latencies[kind].append(1000 * (time.perf_counter() - began))
+    finally:
+        for worker in workers:
+            processes.stop(worker)
+        upstreams.stop()
+        await env.shutdown()
+    figures: dict[str, Any] = {"runs": runs}
+    for kind, series in latencies.items():
+        name = "codec" if kind == "dispatched" else "plain"
+        figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = percentile(series, 50), percentile(series, 95)
+    figures["p50_cost_ms"] = figures["codec_p50_ms"] - figures["plain_p50_ms"]
+    return figures
+
+
+async def measure(runs: int, warmup: int) -> dict[str, Any]:
+    per_payload = {label: await _per_payload_us(size) for label, size in SIZES.items()}
+    return {"per_payload": per_payload, "conversion": await _conversion_us(), "per_run": await _per_run(runs, warmup)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.codec", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200, help="runs of each kind (default 200)")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+    figures = asyncio.run(measure(options.runs, options.warmup))
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if options.json:
+        options.json.write_text(text + "\n")
+    sys.stdout.flush()
+    # The SDK's native threads may touch Python during finalization and abort the process
+    # (runtime/exits.py says when that was seen); the figures are out, so end here.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

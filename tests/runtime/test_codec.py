@@ -162,3 +162,17 @@ def test_a_process_with_a_bad_key_exits_1_saying_why(command: list[str], tmp_pat
     assert done.returncode == 1
     assert "payload key 1 of DISPATCHED_PAYLOAD_KEY is 5 bytes, not 32" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_codec_settings_read_from_the_environment() -> None:
+    settings = Settings.from_environ({
+        "DISPATCHED_PAYLOAD_KEY": f"{NEW.encoded()},{OLD.encoded()}",
+        "DISPATCHED_CODEC_CORS_ORIGINS": "http://127.0.0.1:8233, http://localhost:8233,",
+        "DISPATCHED_CODEC_OPEN_TO_LOOPBACK": "true",
+    })
+    assert settings.codec_cors_origins == ["http://127.0.0.1:8233", "http://localhost:8233"]
+    assert settings.codec_open_to_loopback is True
+    assert NEW.encoded() not in repr(settings)  # a key never shows in a log of the settings
+    unset = Settings.from_environ({"DISPATCHED_PAYLOAD_KEY": "  "})
+    assert unset.payload_key is None and unset.codec_cors_origins == [] and unset.codec_open_to_loopback is False
+    assert unset.payload_key_file == Path(".dispatched/payload.key")

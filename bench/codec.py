@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -27,6 +28,7 @@ from typing import Any
 
 import httpx
 from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench import clients, processes
@@ -35,6 +37,9 @@ from bench.stats import percentile
 from bench.upstream import start_upstreams
 from bench.variants import VARIANTS, Setup, run_input
 from bench.workloads import Workload
+from contract.messages import RunResult
+from interpreter.client import RunClient
+from runtime.codec import ENCODING
 
 SIZES = {"1 KiB": 1024, "16 KiB": 16 * 1024, "256 KiB": 256 * 1024, "1 MiB": 1024 * 1024}
 WORKLOAD = Workload("linear", 3)
@@ -55,21 +60,46 @@ async def _per_payload_us(size: int) -> dict[str, float]:
     return {"encrypt_us": median(encrypt), "decrypt_us": median(decrypt), "calls": calls}
 
 
-async def _conversion_us(calls: int = 2000) -> dict[str, float]:
-    """Median µs to convert a 3-step run's input to a payload and back, with and without the codec."""
+async def _conversion_us(calls: int = 4000) -> dict[str, float]:
+    """Median µs to convert a 3-step run's input to a payload and back, with and without
+    the codec (alternating, after a warm-up, so both see the same machine)."""
     document = WORKLOAD.document("http://127.0.0.1:9/step")
     value = run_input(document)
-    figures = {}
-    for name, converter in (("plain", pydantic_data_converter), ("codec", clients.converter("dispatched"))):
-        times = []
-        for _ in range(calls):
+    converters = {"plain": pydantic_data_converter, "codec": clients.converter("dispatched")}
+    times: dict[str, list[float]] = {name: [] for name in converters}
+    for index in range(calls + 200):
+        for name, converter in converters.items():
             began = time.perf_counter_ns()
             encoded = await converter.encode([value])
             await converter.decode(encoded, [type(value)])
-            times.append((time.perf_counter_ns() - began) / 1000)
-        figures[f"run_input_round_trip_{name}_us"] = median(times)
+            if index >= 200:
+                times[name].append((time.perf_counter_ns() - began) / 1000)
+    figures = {f"run_input_round_trip_{name}_us": median(series) for name, series in times.items()}
     figures["run_input_bytes"] = len((await pydantic_data_converter.encode([value]))[0].data)
     return figures
+
+
+async def _history_payloads(client: Client, queue: str, url: str) -> dict[str, int]:
+    """How many payloads one 3-step run has Temporal store (each encrypted once and
+    decrypted at least once), and their bytes."""
+    runs = RunClient(client, task_queue=queue)
+    run = run_input(WORKLOAD.document(url))
+    await runs.start_and_wait_response(run, timeout=60)
+    handle = client.get_workflow_handle(run.run_id, result_type=RunResult)
+    await handle.result()
+    found = [p for p in _payloads((await handle.fetch_history()).to_json_dict()) if p.get("metadata", {}).get("encoding")
+             == base64.b64encode(ENCODING).decode()]
+    return {"payloads_per_run": len(found), "payload_bytes_per_run": sum(len(base64.b64decode(p.get("data", ""))) for p in found)}
+
+
+def _payloads(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
+            return [node]
+        return [p for value in node.values() for p in _payloads(value)]
+    if isinstance(node, list):
+        return [p for item in node for p in _payloads(item)]
+    return []
 
 
 async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
@@ -86,6 +116,8 @@ async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
                     Setup(clients.on_connection(env.client, kind), queue, queue, upstreams.urls, http), WORKLOAD)
                 for kind, queue in queues.items()
             }
+            counted = await _history_payloads(clients.on_connection(env.client, "dispatched"), queues["dispatched"],
+                                              upstreams.urls[0] + "/step")
             latencies: dict[str, list[float]] = {kind: [] for kind in once}
             for index in range(warmup + runs):
                 order = list(once) if index % 2 == 0 else list(reversed(once))
@@ -99,7 +131,7 @@ async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
             processes.stop(worker)
         upstreams.stop()
         await env.shutdown()
-    figures: dict[str, Any] = {"runs": runs}
+    figures: dict[str, Any] = {"runs": runs, **counted}
     for kind, series in latencies.items():
         name = "codec" if kind == "dispatched" else "plain"
         figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = percentile(series, 50), percentile(series, 95)

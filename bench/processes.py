@@ -59,8 +59,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``dispatched gateway`` on a free loopback port; returns it and its URL once healthy."""
+def start_gateway(
+    address: str, task_queue: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``dispatched gateway`` on a free loopback port; returns it and its URL once
+    healthy. ``extra_env`` adds settings (the eager-start gateway's)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -71,6 +74,7 @@ def start_gateway(address: str, task_queue: str, data_dir: Path) -> tuple[subpro
         "DISPATCHED_TOKEN": BENCH_TOKEN,
         "DISPATCHED_LOG_LEVEL": "WARNING",  # the table on stdout, not the gateway's start line
         **payload_env(),  # the bench's workers' key (bench/clients.py)
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "gateway", "--port", str(port)], env=env, cwd=ROOT, text=True,

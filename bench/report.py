@@ -40,6 +40,9 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("interpreter local ÷ hand-written local", "dispatched-api-sync-local", "handwritten-local"),
         ("gateway sync local ÷ direct client local", "gateway-sync-local", "dispatched-api-sync-local"),
         ("gateway async ÷ direct client (API)", "gateway-async", "dispatched-api"),
+        ("gateway sync eager ÷ gateway sync", "gateway-sync-eager", "gateway-sync"),
+        ("gateway sync eager local ÷ gateway sync local", "gateway-sync-eager-local", "gateway-sync-local"),
+        ("in-process eager ÷ in-process update-with-start", "in-process-eager", "in-process-update-with-start"),
     ]
     found = []
     for workload in dict.fromkeys(row["workload"] for row in rows):

@@ -15,6 +15,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from bench import clients, processes
+from bench.eager import measure_eager
 from bench.parked import measure_parked
 from bench.planning import run_large, time_validation
 from bench.report import machine, ratios, targets
@@ -22,7 +23,7 @@ from bench.server import DYNAMIC_CONFIG, server_address, start_server
 from bench.stats import Series, measure
 from bench.timers import measure_timers
 from bench.upstream import start_upstreams
-from bench.variants import VARIANTS, Setup, supports
+from bench.variants import EAGER_VARIANTS, VARIANTS, Setup, supports
 from bench.workloads import Workload
 
 DEFAULT_WORKLOADS = (
@@ -53,6 +54,8 @@ class Running:
     setup: Setup
     address: str
     dispatched_worker_pid: int
+    handwritten_worker_pid: int
+    gateway_pid: int
 
 
 @asynccontextmanager
@@ -71,15 +74,26 @@ async def everything(options: Options, server: WorkflowEnvironment | None = None
         with tempfile.TemporaryDirectory(prefix="dispatched-bench-") as data_dir:
             gateway, url = processes.start_gateway(address, dispatched_q, Path(data_dir))
             started.append(gateway)
+            eager_url = None
+            if any(variant in EAGER_VARIANTS for variant in options.variants):
+                # A second gateway on the same registry, with its own worker in its process
+                # and a task queue no other worker polls (DISPATCHED_EAGER_START).
+                eager, eager_url = processes.start_gateway(
+                    address, f"bench-eager-{suffix}", Path(data_dir),
+                    {"DISPATCHED_EAGER_START": "true", "DISPATCHED_ALLOW_HOSTS": "127.0.0.1"},
+                )
+                started.append(eager)
             limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+            session = {"Dispatched-Session": processes.BENCH_TOKEN}
             async with (
                 httpx.AsyncClient(limits=limits, timeout=60) as http,
-                httpx.AsyncClient(base_url=url, limits=limits, timeout=90,
-                                  headers={"Dispatched-Session": processes.BENCH_TOKEN}) as gw,
+                httpx.AsyncClient(base_url=url, limits=limits, timeout=90, headers=session) as gw,
+                httpx.AsyncClient(base_url=eager_url or url, limits=limits, timeout=90, headers=session) as eager_gw,
             ):
                 setup = Setup(clients.on_connection(env.client, "dispatched"), dispatched_q, handwritten_q,
-                              upstreams.urls, http, gw, handwritten_client=clients.on_connection(env.client, "handwritten"))
-                yield Running(setup, address, started[0].pid)
+                              upstreams.urls, http, gw, handwritten_client=clients.on_connection(env.client, "handwritten"),
+                              eager_gateway=eager_gw if eager_url else None)
+                yield Running(setup, address, started[0].pid, started[1].pid, gateway.pid)
     finally:
         for process in reversed(started):
             processes.stop(process)
@@ -119,6 +133,10 @@ async def run_bench(options: Options, log: Any = print, *, server: WorkflowEnvir
     async with everything(options, server) as running:
         setup = running.setup
         rows = await _series(setup, options, log)
+        if any(variant in EAGER_VARIANTS for variant in options.variants):
+            # eager start alone: one worker in this process, both ways (bench/eager.py)
+            found_rows = await _phase("eager", _eager(setup, options), log)
+            rows += found_rows.get("rows", [])
         timers: dict[str, Any] = {}
         if options.timer_runs:
             timers = await _phase("timers", measure_timers(
@@ -143,6 +161,12 @@ async def _phase(name: str, work: Awaitable[dict[str, Any]], log: Any) -> dict[s
         figures = {"error": f"{type(exc).__name__}: {exc}"}
     log(f"{name}: {figures}")
     return figures
+
+
+async def _eager(setup: Setup, options: Options) -> dict[str, Any]:
+    url = setup.upstreams[0] + "/step"
+    return {"rows": await measure_eager(setup.client, url, runs=options.runs, warmup=options.warmup,
+                                        concurrency=options.saturation)}
 
 
 async def _planning(setup: Setup, options: Options) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Setup:
     gateway: httpx.AsyncClient | None = None
     deployed: set[str] = field(default_factory=set)
     handwritten_client: Client | None = None  # plain payloads, as written by hand (bench/clients.py)
+    eager_gateway: httpx.AsyncClient | None = None  # DISPATCHED_EAGER_START, its own worker in-process
 
     def url(self, workload: Workload) -> str:
         return self.upstreams[workload.delay_ms] + "/step"
@@ -144,13 +145,15 @@ async def deploy(setup: Setup, workload: Workload, *, local: bool = False) -> st
     return name
 
 
-def gateway_sync(local: bool) -> Callable[[Setup, Workload], RunOnce]:
+def gateway_sync(local: bool, eager: bool = False) -> Callable[[Setup, Workload], RunOnce]:
     """``POST /workflows/{name}`` answered with the run's response (``local``: request
-    steps ``local: true``)."""
+    steps ``local: true``; ``eager``: to the gateway with ``DISPATCHED_EAGER_START``, whose
+    worker runs in its own process; the workflow is registered through the first one,
+    which shares its registry)."""
 
     def factory(setup: Setup, workload: Workload) -> RunOnce:
-        assert setup.gateway is not None
-        gateway = setup.gateway
+        gateway = setup.eager_gateway if eager else setup.gateway
+        assert gateway is not None
 
         async def once() -> None:
             name = await deploy(setup, workload, local=local)
@@ -197,10 +200,14 @@ VARIANTS: dict[str, Callable[[Setup, Workload], RunOnce]] = {
     "dispatched-api-sync-local": api_sync(local=True),
     "gateway-sync": gateway_sync(local=False),
     "gateway-sync-local": gateway_sync(local=True),
+    "gateway-sync-eager": gateway_sync(local=False, eager=True),
+    "gateway-sync-eager-local": gateway_sync(local=True, eager=True),
     "gateway-async": gateway_async,
 }
 # Variants that cannot take a wait step (nothing to signal, or no answer until the signal).
-NO_WAIT = frozenset({"direct-httpx", "dispatched-api-sync", "dispatched-api-sync-local", "gateway-sync", "gateway-sync-local"})
+NO_WAIT = frozenset({"direct-httpx", "dispatched-api-sync", "dispatched-api-sync-local", "gateway-sync", "gateway-sync-local",
+                     "gateway-sync-eager", "gateway-sync-eager-local"})
+EAGER_VARIANTS = frozenset({"gateway-sync-eager", "gateway-sync-eager-local"})
 
 
 def supports(variant: str, workload: Workload) -> bool:

@@ -10,6 +10,7 @@ request's lifetime except reading it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,7 @@ from registry import Registry
 from runtime.settings import Settings
 from runtime.temporal import connect_temporal
 from runtime.tracing import Tracing, no_tracing
+from runtime.worker import build_worker
 
 
 def create_app(settings: Settings, *, temporal_client: Client | None = None, tracing: Tracing | None = None) -> FastAPI:
@@ -52,7 +54,10 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None, tra
             app.state.run_client = RunClient(client, task_queue=settings.task_queue)
             app.state.compiled_revisions = CompiledRevisions()
             app.state.console_sessions = await asyncio.to_thread(SessionCodec.for_settings, settings)
-            yield
+            async with contextlib.AsyncExitStack() as in_process:
+                if settings.eager_start:  # eager start needs a worker on this very client
+                    await in_process.enter_async_context(build_worker(client, settings, registry))
+                yield
         finally:
             await registry.close()
 

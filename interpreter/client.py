@@ -163,6 +163,26 @@ class RunClient:
         except WorkflowAlreadyStartedError:
             return await self.wait_response(run.run_id, project=run.project, timeout=timeout)
 
+    async def start_eagerly_and_wait_response(self, run: RunInput, *, timeout: float) -> PublishedResponse | None:
+        """Like :meth:`start_and_wait_response`, in two calls: a start with eager workflow
+        start (a worker polling the same task queue on this very client takes the run's
+        first workflow task from the start's answer, skipping the task queue), then the
+        response update. Update-with-start cannot be eager (the SDK has no such option and
+        the server refuses it: bench/eager.py), and without a worker in this process the
+        start is an ordinary one.
+        """
+        handle = await self.client.start_workflow(
+            WORKFLOW_TYPE, run, result_type=RunResult, request_eager_start=True, **self._start_options(run)
+        )
+        try:
+            return await asyncio.wait_for(handle.execute_update(RESPONSE_UPDATE, result_type=PublishedResponse), timeout)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            return None
+        except WorkflowUpdateFailedError as err:
+            raise _failure(run.run_id, err) from None
+        except RPCError:  # the run closed before the update reached it
+            return await self._closed_response(handle)
+
     async def _update_with_start(self, run_id: str, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
         try:
             handle = await self.client.start_update_with_start_workflow(

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         validation_alias="DISPATCHED_SECRET_CACHE_SECONDS",
         description="how long the worker keeps a secret value it read; a change drops it at once; 0 turns it off",
     )
+    eager_start: bool = Field(
+        False,
+        validation_alias="DISPATCHED_EAGER_START",
+        description=(
+            "the gateway runs a worker in its own process and starts sync triggers with eager workflow start "
+            "(the run's first workflow task skips the task queue); off: update-with-start, workers elsewhere"
+        ),
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias="DISPATCHED_SECRET_KEY",

@@ -192,7 +192,11 @@ async def _start(
     if preferences.respond_async:
         await detached(runs.start(run))
         return _accepted(run_id, applied="respond-async")
-    published = await detached(runs.start_and_wait_response(run, timeout=preferences.wait))
+    # DISPATCHED_EAGER_START: the gateway's own worker takes the first workflow task at once
+    # (two calls: update-with-start cannot be eager); else one update-with-start call.
+    eager = request.app.state.settings.eager_start
+    wait = runs.start_eagerly_and_wait_response if eager else runs.start_and_wait_response
+    published = await detached(wait(run, timeout=preferences.wait))
     if published is None:
         return _accepted(run_id)
     return published_response(published, run_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, Security
 from fastapi.security import APIKeyHeader
@@ -49,7 +49,7 @@ _authorization = APIKeyHeader(
     name="Authorization", auto_error=False, description="Bearer <operator token> (temporal --codec-auth)"
 )
 _session = APIKeyHeader(name=SESSION_HEADER, auto_error=False, description="the operator token")
-_ERRORS: dict[int | str, object] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 413)}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 413)}
 
 
 class CodecPayload(BaseModel):
@@ -147,18 +147,24 @@ async def _decode(codec: PayloadCodec, payloads: Sequence[Payload]) -> list[Payl
 
 Authorization = Annotated[str | None, Security(_authorization)]
 SessionToken = Annotated[str | None, Security(_session)]
-_DOC = {"response_class": Response, "response_model": None,
-        "responses": {200: {"model": CodecPayloads}, **_ERRORS}, "openapi_extra": {
-            "requestBody": {"content": {"application/json": {"schema": CodecPayloads.model_json_schema()}}}}}
 
 
-@router.post("/encode", summary="Encrypt payloads (Temporal's remote codec protocol)", **_DOC)  # type: ignore[arg-type]
+def _post(path: str, summary: str) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+    """A codec route: the body is read raw (under its own cap), so the schema is stated here."""
+    return router.post(
+        path, summary=summary, response_class=Response, response_model=None,
+        responses={200: {"model": CodecPayloads}, **_ERRORS},
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": CodecPayloads.model_json_schema()}}}},
+    )
+
+
+@_post("/encode", "Encrypt payloads (Temporal's remote codec protocol)")
 async def encode(request: Request, registry: RegistryDep, settings: SettingsDep,
                  authorization: Authorization = None, session: SessionToken = None) -> Response:
     return await _apply(request, registry, settings, session or _bearer(authorization), _encode)
 
 
-@router.post("/decode", summary="Decrypt payloads (Temporal's remote codec protocol)", **_DOC)  # type: ignore[arg-type]
+@_post("/decode", "Decrypt payloads (Temporal's remote codec protocol)")
 async def decode(request: Request, registry: RegistryDep, settings: SettingsDep,
                  authorization: Authorization = None, session: SessionToken = None) -> Response:
     """Payloads without the encryption marker come back as they were sent."""

@@ -9,7 +9,6 @@ keyword options (poller counts, cache size...).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import signal
 import sys
@@ -29,10 +28,9 @@ from runtime.worker import create_worker
 def build(client: Client, task_queue: str, kind: str, tuning: dict[str, Any]) -> tuple[Worker, HttpCaller | None]:
     """The worker of ``kind`` on ``task_queue`` with ``tuning`` applied."""
     if kind in ("dispatched", "dispatched-plain"):
-        options = dict(tuning)
-        if "allow_hosts" in inspect.signature(create_worker).parameters:
-            options["allow_hosts"] = ["127.0.0.1"]  # the upstreams are on loopback
-        return create_worker(client, task_queue=task_queue, secrets=MemorySecretStore({}), **options), None
+        dispatched = create_worker(client, task_queue=task_queue, secrets=MemorySecretStore({}), tuning=tuning,
+                                   allow_hosts=["127.0.0.1"])  # the upstreams are on loopback
+        return dispatched, None
     caller = HttpCaller()
     worker = Worker(
         client, task_queue=task_queue, workflows=[HandwrittenWorkflow], activities=[caller.call], **tuning

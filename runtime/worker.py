@@ -7,7 +7,7 @@ over the registry, as ``dispatched worker`` and ``dispatched dev`` run it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -62,8 +62,12 @@ def create_worker(
     max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     allow_hosts: Sequence[str] = (),
     max_running_spawns: int = DEFAULT_MAX_RUNNING_SPAWNS,
+    tuning: Mapping[str, Any] | None = None,
 ) -> DispatchedWorker:
     """Build the worker; ``client`` must use the pydantic data converter.
+
+    ``tuning`` passes Temporal worker options through as they are (poller counts, task
+    slots, cache size): what the bench tries (bench/README.md says what helped).
 
     ``catalog`` answers which revision a ``Dispatched-Spawn`` starts; without one, only
     an empty in-memory catalog exists and every spawn is rejected as unknown.
@@ -87,6 +91,7 @@ def create_worker(
         # cost of an occasional full replay when a live worker is merely slow.
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
+        **(tuning or {}),
     )
 
 

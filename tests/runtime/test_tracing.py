@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Replayer
 
 from contract.names import REQUEST_ACTIVITY
@@ -302,7 +303,7 @@ async def test_an_async_trigger_starts_its_run_in_the_callers_trace(
     history = await client.get_workflow_handle(run_id).fetch_history()
     assert "_tracer-data" in str(history.events[0].workflow_execution_started_event_attributes.header)
     exporter.clear()
-    for interceptors in ([], list(tracing.interceptors)):
+    for interceptors in ([], [TracingInterceptor(tracing.tracer)]):
         replayer = Replayer(workflows=[DispatchedRun], data_converter=client.data_converter, interceptors=interceptors)
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, result.replay_failure

@@ -52,12 +52,14 @@ def _default_examples() -> Path | None:
 
 
 def _worker(args: argparse.Namespace) -> None:
+    from cli.config import load_settings
     from runtime.processes import run_worker
 
-    run_worker()
+    run_worker(load_settings())  # a bad variable is one line naming it, not pydantic's report
 
 
 def _gateway(args: argparse.Namespace) -> None:
+    from cli.config import load_settings
     from gateway.server import run_gateway
 
-    run_gateway(host=args.host, port=args.port)
+    run_gateway(host=args.host, port=args.port, settings=load_settings())

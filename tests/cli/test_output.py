@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from cli.errors import CliError
 from cli.events import format_event
 from cli.inputs import parse_data
 from cli.output import cell, table
+from tests.cli.conftest import DISPATCHED
 
 
 def test_table_aligns_columns_and_renders_missing_values_as_dash() -> None:
@@ -91,6 +94,20 @@ def test_a_bad_environment_value_is_a_one_line_usage_error() -> None:
         resolve_target({"DISPATCHED_PORT": "four thousand"})
     assert bad.value.exit_code == 2
     assert str(bad.value).startswith("error: bad_environment: DISPATCHED_PORT: Input should be a valid integer")
+
+
+@pytest.mark.parametrize(("command", "variable", "value"), [
+    ("gateway", "DISPATCHED_PORT", "four thousand"),
+    ("worker", "DISPATCHED_METRICS_PORT", "many"),
+    ("gateway", "OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://127.0.0.1:4318"),
+])
+def test_the_processes_refuse_a_bad_variable_in_one_line(command: str, variable: str, value: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCHED_", "TEMPORAL_", "OTEL_"))}
+    env.update({variable: value, "DISPATCHED_DATA_DIR": str(tmp_path)})
+    done = subprocess.run([DISPATCHED, command], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: bad_environment: {variable}: "), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
 def test_error_line_is_one_line_whatever_the_server_sent() -> None:

@@ -7,9 +7,10 @@
    a run's input with and without the codec;
 2. per run: a 3-step linear run on the 0 ms loopback upstream, started and answered
    through ``RunClient`` (the ``dispatched-api-sync`` variant, what the gateway's sync
-   trigger does without HTTP), once through a Dispatched worker and client with the
-   codec and once through ones without it, interleaved run by run on one dev server so
-   both see the same machine; p50 and p95 of each, and the difference.
+   trigger does without HTTP), through a Dispatched worker and client with the codec,
+   with a codec that changes nothing, and with none, interleaved run by run on one dev
+   server so all see the same machine; each worker's CPU time per run; p50 and p95 of each, their difference, and the median of
+   the paired differences; and how many payloads one run has Temporal store.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -31,6 +33,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from activities.secrets import MemorySecretStore
 from bench import clients, processes
 from bench.server import server_address, start_server
 from bench.stats import percentile
@@ -39,10 +42,16 @@ from bench.variants import VARIANTS, Setup, run_input
 from bench.workloads import Workload
 from contract.messages import RunResult
 from interpreter.client import RunClient
-from runtime.codec import ENCODING
+from runtime.codec import ENCODING, EncryptionCodec, encrypting_converter
+from runtime.payload_keys import PayloadKey
+from runtime.worker import create_worker
 
+BENCH_KEY = PayloadKey(base64.b64decode(clients.BENCH_PAYLOAD_KEY))
 SIZES = {"1 KiB": 1024, "16 KiB": 16 * 1024, "256 KiB": 256 * 1024, "1 MiB": 1024 * 1024}
 WORKLOAD = Workload("linear", 3)
+# The workers compared: AES-GCM (what Dispatched runs), a codec that changes nothing (what
+# the SDK's handing of payloads to any codec costs), no codec.
+KINDS = {"dispatched": "codec", "dispatched-noop": "noop_codec", "dispatched-plain": "plain"}
 
 
 async def _per_payload_us(size: int) -> dict[str, float]:
@@ -102,12 +111,56 @@ def _payloads(node: Any) -> list[dict[str, Any]]:
     return []
 
 
+class _CountingCodec(EncryptionCodec):
+    """The bench key's codec, counting its calls and the time spent in them."""
+
+    def __init__(self) -> None:
+        super().__init__([BENCH_KEY])
+        self.calls = {"encode": 0, "decode": 0}
+        self.seconds = 0.0
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        began = time.perf_counter()
+        try:
+            return await super().encode(payloads)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.calls["encode"] += len(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        began = time.perf_counter()
+        try:
+            return await super().decode(payloads)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.calls["decode"] += len(payloads)
+
+
+async def _codec_in_a_run(env_client: Client, url: str, runs: int = 50) -> dict[str, float]:
+    """Client and worker in this process, with a counting codec: the payloads one 3-step
+    run encrypts and decrypts (client and worker together) and the time that takes."""
+    codec = _CountingCodec()
+    client = Client(env_client.service_client, namespace=env_client.namespace, data_converter=encrypting_converter(codec))
+    queue = f"bench-counted-{uuid.uuid4().hex[:8]}"
+    document = WORKLOAD.document(url)
+    async with create_worker(client, task_queue=queue, secrets=MemorySecretStore({}), allow_hosts=["127.0.0.1"]):
+        starter = RunClient(client, task_queue=queue)
+        for index in range(runs + 3):
+            if index == 3:  # after a warm-up
+                codec.calls, codec.seconds = {"encode": 0, "decode": 0}, 0.0
+            run = run_input(document)
+            await starter.start_and_wait_response(run, timeout=60)
+            await client.get_workflow_handle(run.run_id, result_type=RunResult).result()
+    return {"encrypts_per_run": codec.calls["encode"] / runs, "decrypts_per_run": codec.calls["decode"] / runs,
+            "codec_ms_per_run": 1000 * codec.seconds / runs}
+
+
 async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
     """p50/p95 of the 3-step run with the codec and without, interleaved."""
     env = await start_server()
     upstreams = start_upstreams((0,))
     address = server_address(env)
-    queues = {kind: f"bench-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("dispatched", "dispatched-plain")}
+    queues = {kind: f"bench-{kind}-{uuid.uuid4().hex[:8]}" for kind in KINDS}
     workers = [processes.start_worker(address, queue, kind) for kind, queue in queues.items()]
     try:
         async with httpx.AsyncClient(timeout=60) as http:
@@ -116,27 +169,46 @@ async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
                     Setup(clients.on_connection(env.client, kind), queue, queue, upstreams.urls, http), WORKLOAD)
                 for kind, queue in queues.items()
             }
-            counted = await _history_payloads(clients.on_connection(env.client, "dispatched"), queues["dispatched"],
+            counted: dict[str, float] = {}
+            counted |= await _history_payloads(clients.on_connection(env.client, "dispatched"), queues["dispatched"],
                                               upstreams.urls[0] + "/step")
+            counted |= await _codec_in_a_run(env.client, upstreams.urls[0] + "/step")
             latencies: dict[str, list[float]] = {kind: [] for kind in once}
+            cpu: dict[str, float] = {}
             for index in range(warmup + runs):
-                order = list(once) if index % 2 == 0 else list(reversed(once))
+                if index == warmup:
+                    cpu = {kind: _cpu_s(worker.pid) for kind, worker in zip(queues, workers, strict=True)}
+                order = list(once)[index % len(once):] + list(once)[:index % len(once)]  # each kind first in turn
                 for kind in order:
                     began = time.perf_counter()
                     await once[kind]()
                     if index >= warmup:
                         latencies[kind].append(1000 * (time.perf_counter() - began))
+            cpu = {kind: _cpu_s(worker.pid) - cpu[kind] for kind, worker in zip(queues, workers, strict=True)}
     finally:
         for worker in workers:
             processes.stop(worker)
         upstreams.stop()
         await env.shutdown()
     figures: dict[str, Any] = {"runs": runs, **counted}
-    for kind, series in latencies.items():
-        name = "codec" if kind == "dispatched" else "plain"
+    for kind, name in KINDS.items():
+        series = latencies[kind]
         figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = percentile(series, 50), percentile(series, 95)
+        # CPU time is what the codec costs and what a busy machine does not inflate: the
+        # workers do the same work but for their codec.
+        figures[f"{name}_worker_cpu_ms_per_run"] = 1000 * cpu[kind] / runs
     figures["p50_cost_ms"] = figures["codec_p50_ms"] - figures["plain_p50_ms"]
+    # Each codec run has a plain run next to it in time: the median of those differences
+    # is less at the mercy of a busy machine than the difference of two medians.
+    paired = [c - p for c, p in zip(latencies["dispatched"], latencies["dispatched-plain"], strict=True)]
+    figures["paired_median_cost_ms"] = median(paired)
     return figures
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(runs: int, warmup: int) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from runtime.worker import create_worker
 
 def build(client: Client, task_queue: str, kind: str, tuning: dict[str, Any]) -> tuple[Worker, HttpCaller | None]:
     """The worker of ``kind`` on ``task_queue`` with ``tuning`` applied."""
-    if kind in ("dispatched", "dispatched-plain"):
+    if kind.startswith("dispatched"):  # dispatched, and bench.codec's -plain and -noop
         dispatched = create_worker(client, task_queue=task_queue, secrets=MemorySecretStore({}), tuning=tuning,
                                    allow_hosts=["127.0.0.1"])  # the upstreams are on loopback
         return dispatched, None

@@ -33,6 +33,7 @@ from interpreter.client import RunClient
 from interpreter.search_attributes import REVISION_ATTR, WORKFLOW_NAME_ATTR
 from runtime.worker import create_worker
 from tests.faults.workerproc import WorkerProcess
+from tests.payload_key import TEST_CONVERTER
 from tests.workflow.engine import Engine
 
 pytestmark = pytest.mark.faults
@@ -100,7 +101,8 @@ async def server(tmp_path: Path) -> AsyncIterator[FileBackedServer]:
 async def test_waiting_runs_resume_and_expired_timers_fire_after_a_server_restart(
     server: FileBackedServer, tmp_path: Path, how: str
 ) -> None:
-    client = await Client.connect(server.config.address, data_converter=pydantic_data_converter)
+    # The worker is `dispatched worker`, which encrypts with the suite's key (workerproc.py).
+    client = await Client.connect(server.config.address, data_converter=TEST_CONVERTER)
     task_queue = f"restart-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(address=server.config.address, task_queue=task_queue, data_dir=tmp_path / "worker").start()
     engine = Engine(client, RunClient(client, task_queue=task_queue), MemorySecretStore(), task_queue)

@@ -18,7 +18,7 @@ encryption hold plain payloads, and both must keep working exactly as before (SP
 A marked payload whose key id is not among the keys fails with an error naming the id.
 Failure messages are encrypted as well (:func:`encrypting_converter`). Search attributes
 are never encoded (Temporal must index them); they hold only the workflow, revision and
-project names.
+project names and a lineage's root run id.
 """
 
 from __future__ import annotations

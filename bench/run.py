@@ -102,20 +102,37 @@ async def everything(options: Options, server: WorkflowEnvironment | None = None
             await env.shutdown()
 
 
+# The machine is shared, so its load changes within a run: a series measured all at once
+# and its neighbour measured a minute later can differ by the load, not by the variant.
+# So the variants of one workload take turns: one run each at concurrency 1, and slices
+# of SATURATION_SLICES at saturation (each slice ends with fewer callers in flight, the
+# same for every variant).
+SATURATION_SLICES = 3
+
+
 async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, Any]]:
-    plan = [(w, v, 1, options.runs) for w in options.workloads for v in options.variants if supports(v, w)]
+    groups = [(w, 1, options.runs, [v for v in options.variants if supports(v, w)]) for w in options.workloads]
     if options.saturation > 1:
-        plan += [(SATURATION_WORKLOAD, v, options.saturation, options.runs * 4) for v in options.variants]
+        groups.append((SATURATION_WORKLOAD, options.saturation, options.runs * 4, list(options.variants)))
     rows: list[dict[str, Any]] = []
     floors: dict[str, float] = {}
-    for workload, variant, concurrency, runs in plan:
-        series = Series(workload.name, variant, concurrency, workload.request_count)
-        await measure(VARIANTS[variant](setup, workload), series, runs=runs, concurrency=concurrency, warmup=options.warmup)
-        row = series.summary(floors.get(workload.name) if variant != "direct-httpx" else None)
-        if variant == "direct-httpx" and concurrency == 1:
-            floors[workload.name] = row["p50_ms"]
-        rows.append(row)
-        log(f"{workload.name:<20} {variant:<22} c={concurrency:<3} p50 {row['p50_ms']:.1f} ms")
+    for workload, concurrency, runs, variants in groups:
+        calls = {v: VARIANTS[v](setup, workload) for v in variants}
+        series = {v: Series(workload.name, v, concurrency, workload.request_count) for v in variants}
+        for variant in variants:
+            await measure(calls[variant], Series(workload.name, variant, 1, 1), runs=0, concurrency=1,
+                          warmup=options.warmup)
+        slices = runs if concurrency == 1 else min(SATURATION_SLICES, runs)
+        for index in range(slices):
+            count = runs // slices + (1 if index < runs % slices else 0)
+            for variant in variants:
+                await measure(calls[variant], series[variant], runs=count, concurrency=concurrency, warmup=0)
+        for variant in variants:
+            row = series[variant].summary(floors.get(workload.name) if variant != "direct-httpx" else None)
+            if variant == "direct-httpx" and concurrency == 1:
+                floors[workload.name] = row["p50_ms"]
+            rows.append(row)
+            log(f"{workload.name:<20} {variant:<22} c={concurrency:<3} p50 {row['p50_ms']:.1f} ms")
     return rows
 
 

@@ -54,9 +54,6 @@ class Changes:
     def __bool__(self) -> bool:
         return self.everything or bool(self.projects)
 
-    def touches(self, project: str) -> bool:
-        return self.everything or project in self.projects
-
 
 NOTHING = Changes()
 EVERYTHING = Changes(everything=True)
@@ -177,7 +174,7 @@ class PostgresSecretChanges(SecretChanges):
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True, application_name=APPLICATION_NAME,
+                    self._url, autocommit=True, application_name=APPLICATION_NAME, connect_timeout=5,
                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")

@@ -93,3 +93,28 @@ def test_dev_history_is_encrypted_and_its_web_ui_reads_it(dev: DevProcess) -> No
     assert localhost.status_code == 200  # the same Web UI opened as localhost
     foreign = httpx.post(f"{gateway}/codec/decode", json={"payloads": payloads}, headers={"Origin": "http://127.0.0.1:1"})
     assert foreign.status_code == 403
+
+
+async def test_the_dev_web_ui_shows_a_run_in_clear(dev: DevProcess) -> None:
+    """The real Web UI in headless Chromium: it asks the gateway's /codec (its preflight and
+    headers included) and shows the run's encrypted input and step summaries as they were."""
+    from playwright.async_api import async_playwright, expect
+
+    dev.start()
+    run_id = dev.ok("run", "start", "async-checkout", "--async", "--data", json.dumps({"user_id": CANARY})).strip()
+    codec_answers: list[int] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = await browser.new_page()
+            page.on("response", lambda r: codec_answers.append(r.status) if "/codec/decode" in r.url else None)
+            await page.goto(f"http://127.0.0.1:{dev.ui_port}/namespaces/default/workflows/{run_id}")
+            await expect(page.get_by_text("Codec Server succesfully converted content")).to_be_attached(timeout=30_000)
+            # The run's input, decrypted (its start: the editor renders only the lines in view).
+            await expect(page.get_by_role("textbox", name="Input")).to_contain_text(
+                f'"run_id": "{run_id}",  "workflow": "async-checkout"', timeout=30_000)
+            # The step summaries are payloads too: the timeline shows the step ids in clear.
+            await expect(page.get_by_text("dispatched.request • create_cart").first).to_be_visible()
+        finally:
+            await browser.close()
+    assert codec_answers and set(codec_answers) == {200}

@@ -21,6 +21,12 @@ from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAW
 DEFAULT_DATA_DIR = ".dispatched"
 DEFAULT_SECRET_CACHE_SECONDS = 5.0
 
+# Runs a worker keeps in memory between their workflow tasks (the SDK's default is 1,000).
+# A cached run costs ~140 KB (its sandbox and state); an evicted one replays its history
+# on its next task, which for a run waiting on a signal is a few events. Runs parked on a
+# signal, 2,000: 1,000 cached held the worker at 226 MB, 500 at 171 MB (bench/README.md).
+DEFAULT_MAX_CACHED_RUNS = 500
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -77,6 +83,12 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias="DISPATCHED_SECRET_CACHE_SECONDS",
         description="how long the worker keeps a secret value it read; a change drops it at once; 0 turns it off",
+    )
+    max_cached_runs: int = Field(
+        DEFAULT_MAX_CACHED_RUNS,
+        ge=0,
+        validation_alias="DISPATCHED_MAX_CACHED_RUNS",
+        description="runs the worker keeps in memory between their workflow tasks (~140 KB each); an evicted run replays",
     )
     eager_start: bool = Field(
         False,

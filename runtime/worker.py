@@ -23,7 +23,7 @@ from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAW
 from interpreter.workflow import DispatchedRun
 from registry import Registry
 from runtime.registry_adapters import RegistryWorkflowCatalog, cached_secret_store
-from runtime.settings import Settings
+from runtime.settings import DEFAULT_MAX_CACHED_RUNS, Settings
 from runtime.tracing import client_tracer
 
 
@@ -47,6 +47,7 @@ class DispatchedWorker(Worker):
 
 
 STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
+
 # The sandbox still guards the workflow code (no I/O, no wall clock), but the engine's
 # own modules are imported once per process instead of once per run: re-importing them
 # cost ~19 ms of CPU for every run started (bench/README.md).
@@ -62,10 +63,13 @@ def create_worker(
     max_body_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     allow_hosts: Sequence[str] = (),
     max_running_spawns: int = DEFAULT_MAX_RUNNING_SPAWNS,
+    max_cached_runs: int = DEFAULT_MAX_CACHED_RUNS,
     tuning: Mapping[str, Any] | None = None,
 ) -> DispatchedWorker:
     """Build the worker; ``client`` must use the pydantic data converter.
 
+    ``max_cached_runs`` (``DISPATCHED_MAX_CACHED_RUNS``) bounds the runs kept in memory
+    between their tasks (``DEFAULT_MAX_CACHED_RUNS``).
     ``tuning`` passes Temporal worker options through as they are (poller counts, task
     slots, cache size): what the bench tries (bench/README.md says what helped).
 
@@ -91,7 +95,7 @@ def create_worker(
         # cost of an occasional full replay when a live worker is merely slow.
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
-        **(tuning or {}),
+        **({"max_cached_workflows": max_cached_runs} | dict(tuning or {})),
     )
 
 
@@ -107,6 +111,7 @@ def build_worker(client: Client, settings: Settings, registry: Registry) -> Disp
         max_body_bytes=settings.max_response_bytes,
         allow_hosts=settings.allow_hosts,
         max_running_spawns=settings.max_running_spawns,
+        max_cached_runs=settings.max_cached_runs,
     )
     worker.closing.append(secrets.aclose)
     return worker

@@ -9,6 +9,7 @@ import sys
 from bench.report import table, write_json
 from bench.run import Options, run_bench
 from bench.variants import VARIANTS
+from runtime.exits import end_process
 
 
 def parse(argv: list[str]) -> Options:
@@ -42,4 +43,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    end_process(main())  # not sys.exit: the SDK's threads can abort finalization (runtime/exits.py)

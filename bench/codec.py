@@ -20,7 +20,6 @@ import asyncio
 import base64
 import json
 import os
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -43,6 +42,7 @@ from bench.workloads import Workload
 from contract.messages import RunResult
 from interpreter.client import RunClient
 from runtime.codec import ENCODING, EncryptionCodec, encrypting_converter
+from runtime.exits import end_process
 from runtime.payload_keys import PayloadKey
 from runtime.worker import create_worker
 
@@ -227,10 +227,7 @@ def main() -> None:
     print(text)
     if options.json:
         options.json.write_text(text + "\n")
-    sys.stdout.flush()
-    # The SDK's native threads may touch Python during finalization and abort the process
-    # (runtime/exits.py says when that was seen); the figures are out, so end here.
-    os._exit(0)
+    end_process(0)  # the figures are out; not sys.exit (runtime/exits.py)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from bench.processes import BENCH_TOKEN, ROOT, stop
 from bench.server import server_address, start_server
 from bench.stats import Series, measure
 from bench.upstream import start_upstreams
+from runtime.exits import end_process
 
 WORKFLOW = "bench-registry-linear-3"
 
@@ -331,9 +332,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The SDK's native threads may touch Python during finalization and abort the process
-    # (runtime/exits.py says when that was seen; it did here too); the figures are out.
-    os._exit(status)
+    end_process(main())  # the figures are out; not sys.exit (runtime/exits.py)

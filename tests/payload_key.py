@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format
@@ -41,3 +42,21 @@ def _decoded(node: Any) -> Any:
     if isinstance(node, list):
         return [_decoded(item) for item in node]
     return node
+
+
+def history_payloads(node: Any) -> Iterator[dict[str, Any]]:
+    """Every Payload (protobuf JSON) of a history but the search attributes' (never encoded:
+    Temporal indexes them) and the SDK's own patch markers (the patch id, written by the
+    SDK's core without the codec)."""
+    if isinstance(node, dict):
+        if node.get("markerName") == "core_patch":
+            return
+        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
+            yield node
+            return
+        for key, value in node.items():
+            if key != "searchAttributes":
+                yield from history_payloads(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from history_payloads(item)

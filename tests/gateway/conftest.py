@@ -81,19 +81,24 @@ def _document_name(source: str) -> str:
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings, client: Client) -> AsyncIterator[str]:
-    """uvicorn serving the app on a loopback port it bound itself; yields the base URL."""
+    """uvicorn serving the gateway app on a loopback port it bound itself; yields the base URL."""
+    async with serving_app(create_app(settings, temporal_client=client)) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serving_app(app: Any) -> AsyncIterator[str]:
+    """uvicorn serving ``app`` (lifespan on) on a loopback port it bound itself; yields the base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, temporal_client=client), log_level="warning", lifespan="on")
-    server = _QuietServer(config)
+    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from runtime.codec import ENCODING, KEY_ID, EncryptionCodec
 from runtime.payload_keys import PayloadKey
 from runtime.settings import Settings
 from tests.gateway.conftest import TOKEN, Gateway, serving
-from tests.payload_key import TEST_KEY
+from tests.payload_key import TEST_KEY, history_payloads
 from tests.upstream import Reply, Upstream
 
 TRIGGER_CANARY = "trigger.canary@example.invalid"
@@ -83,21 +83,6 @@ async def _temporal(gateway: Gateway, *args: str) -> str:
     return out.decode()
 
 
-def _payloads(node: Any) -> Iterator[dict[str, Any]]:
-    """Every Payload (protobuf JSON) in a history, but the search attributes' (never encoded:
-    Temporal indexes them)."""
-    if isinstance(node, dict):
-        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
-            yield node
-            return
-        for key, value in node.items():
-            if key != "searchAttributes":
-                yield from _payloads(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _payloads(item)
-
-
 def _text(payload: dict[str, Any]) -> str:
     return base64.b64decode(payload.get("data", "")).decode(errors="replace")
 
@@ -112,7 +97,7 @@ async def test_canaries_reach_the_upstream_but_not_the_history(canary_gateway: G
     assert upstream.received("POST", "/notify")[0].json() == {"contact": SIGNAL_CANARY}
 
     shown = await _temporal(gateway, "workflow", "show", "--workflow-id", run_id, "--output", "json")
-    payloads = list(_payloads(json.loads(shown)))
+    payloads = list(history_payloads(json.loads(shown)))
     assert len(payloads) >= 8  # input, memo, two requests and their results, the signal, the result
     for payload in payloads:
         assert base64.b64decode(payload["metadata"]["encoding"]) == ENCODING, payload
@@ -128,7 +113,7 @@ async def test_canaries_reach_the_upstream_but_not_the_history(canary_gateway: G
     # What docs/engine.md tells an operator to run: the CLI decoding through the gateway.
     read = await _temporal(gateway, "workflow", "show", "--workflow-id", run_id, "--output", "json",
                            "--codec-endpoint", f"{gateway.url}/codec", "--codec-auth", f"Bearer {TOKEN}")
-    assert TRIGGER_CANARY in " ".join(_text(p) for p in _payloads(json.loads(read)))
+    assert TRIGGER_CANARY in " ".join(_text(p) for p in history_payloads(json.loads(read)))
 
 
 async def test_a_plain_temporal_signal_still_wakes_a_wait(canary_gateway: Gateway, upstream: Upstream) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -34,6 +32,7 @@ from runtime.registry_adapters import RegistrySecretStore, RegistryWorkflowCatal
 from runtime.settings import Settings
 from runtime.tracing import Tracing, exporting_provider, no_tracing, setup_tracing
 from runtime.worker import create_worker
+from tests.gateway.conftest import serving_app
 from tests.upstream import Reply, Upstream
 
 TOKEN = "tracing-test-token"
@@ -70,32 +69,6 @@ steps:
 """
 
 
-class _QuietServer(uvicorn.Server):
-    """Leaves the test runner's signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 @contextlib.asynccontextmanager
 async def traced_stack(client: Client, tmp_path: Path, tracing: Tracing) -> AsyncIterator[httpx.AsyncClient]:
     """Gateway and worker as the processes wire them: one client with ``tracing``'s
@@ -111,7 +84,7 @@ async def traced_stack(client: Client, tmp_path: Path, tracing: Tracing) -> Asyn
     try:
         async with (
             worker,
-            _serving(app) as url,
+            serving_app(app) as url,
             httpx.AsyncClient(base_url=url, headers={"Dispatched-Session": TOKEN}, timeout=60) as http,
         ):
             yield http

@@ -21,7 +21,7 @@ from contract.messages import Lineage, RunInput, lineage_run_id
 from interpreter.directive_effects import SPAWN_LINEAGE_PATCH, TARGET_PROJECT_PATCH
 from interpreter.workflow import DispatchedRun
 from runtime.codec import ENCODING, KEY_ID
-from tests.payload_key import TEST_CONVERTER, TEST_KEY, decoded_history_json
+from tests.payload_key import TEST_CONVERTER, TEST_KEY, decoded_history_json, history_payloads
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 ENCRYPTED = sorted((Path(__file__).parent / "histories" / "encrypted").glob("*.json"))
@@ -37,7 +37,7 @@ def test_encrypted_histories_show_nothing_in_clear(path: Path) -> None:
     """Every payload (failures' messages too) is ciphertext under the suite's key, and what
     the run carried is there once decrypted: the checkout's address, the failure's text."""
     text = path.read_text()
-    payloads = list(_payloads(json.loads(text)))
+    payloads = list(history_payloads(json.loads(text)))
     assert payloads
     for payload in payloads:
         assert base64.b64decode(payload["metadata"]["encoding"]) == ENCODING, payload
@@ -45,23 +45,6 @@ def test_encrypted_histories_show_nothing_in_clear(path: Path) -> None:
     clear = decoded_history_json(text)
     expected = {"checkout": "100 Main St", "mixed": "total", "failing": "answered 404", "lineage": "child; input"}
     assert expected[path.stem] not in text and expected[path.stem] in clear
-
-
-def _payloads(node: Any) -> Any:
-    """Every payload of a history's JSON but the search attributes' (never encoded) and the
-    SDK's own patch markers (the patch id, written by the SDK's core without the codec)."""
-    if isinstance(node, dict):
-        if node.get("markerName") == "core_patch":
-            return
-        if isinstance(node.get("metadata"), dict) and "encoding" in node["metadata"]:
-            yield node
-            return
-        for key, value in node.items():
-            if key != "searchAttributes":
-                yield from _payloads(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _payloads(item)
 
 
 def test_directives_history_is_from_before_projects() -> None:

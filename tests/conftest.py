@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from cli.dev.temporal_server import dynamic_config_flags, temporal_binary
 from interpreter.search_attributes import SEARCH_ATTRIBUTES
 from tests.payload_key import TEST_CONVERTER, TEST_PAYLOAD_KEY
+from tests.registry.postgres import PostgresCluster
 from tests.upstream import Upstream
 
 os.environ["DISPATCHED_PAYLOAD_KEY"] = TEST_PAYLOAD_KEY
@@ -50,3 +51,14 @@ def upstream() -> Iterator[Upstream]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """ONE real PostgreSQL server (Debian's binaries) per test session, started on first
+    use; a test takes a database of its own (tests/registry/conftest.py)."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

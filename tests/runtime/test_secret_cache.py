@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -29,21 +29,11 @@ from runtime.settings import Settings
 from runtime.worker import build_worker
 from tests.gateway.conftest import serving
 from tests.registry.conftest import new_postgres_database
-from tests.registry.postgres import PostgresCluster
 from tests.upstream import Reply, Upstream
 
 LONG_TTL = 60.0
 PROMPTLY = 5.0  # seconds: how soon a signalled change must be seen (a twelfth of the TTL)
 PROJECT = "default"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

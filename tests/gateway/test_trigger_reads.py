@@ -1,6 +1,8 @@
-"""What a trigger asks of the registry: the session check, then ONE read (the current
-revision and the project's set secrets, ``Workflows.trigger_view``); the compiled form
-comes from the cache, and the idempotency table only when a key is sent."""
+"""What a trigger asks of the registry: ONE read (the current revision and the project's
+set secrets, ``Workflows.trigger_view``) once the caller's project is known (the operator
+token's is remembered, registry/projects.py; a project token's session check reads
+Tokens); the compiled form comes from the cache, the idempotency table only when a key is
+sent."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from tests.gateway.conftest import Gateway
 from tests.gateway.test_triggers import COUNTED, with_upstream
 from tests.upstream import Reply, Upstream
 
-SESSION_CHECK = "Projects.exists"  # the operator token names its project; a project token reads Tokens
 TRIGGER_VIEW = "Workflows.trigger_view"
 WORKER_SECRET = "Secrets.get"  # the request step's secret, read by the worker in this process
 
@@ -36,7 +37,7 @@ def registry_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         yield seen
 
 
-async def test_a_warm_trigger_reads_the_registry_once_after_the_session_check(
+async def test_a_warm_trigger_reads_the_registry_once(
     gateway: Gateway, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await with_upstream(gateway, upstream)
@@ -45,13 +46,15 @@ async def test_a_warm_trigger_reads_the_registry_once_after_the_session_check(
     with registry_reads(monkeypatch) as reads:
         answer = await gateway.http.post("/workflows/counted", json={"n": 1})
     assert answer.status_code == 200, answer.text
-    assert [r for r in reads if r != WORKER_SECRET] == [SESSION_CHECK, TRIGGER_VIEW]
+    # The operator token's project was seen by the deploy: projects are never removed, so
+    # the registry remembers it (registry/projects.py) and the trigger view is the one read.
+    assert [r for r in reads if r != WORKER_SECRET] == [TRIGGER_VIEW]
 
     key = {"Idempotency-Key": "reads-1"}
     with registry_reads(monkeypatch) as reads:
         keyed = await gateway.http.post("/workflows/counted", json={"n": 2}, headers=key)
     assert keyed.status_code == 200, keyed.text  # the claim is a write (Database.run), not a read
-    assert [r for r in reads if r != WORKER_SECRET] == [SESSION_CHECK, TRIGGER_VIEW]
+    assert [r for r in reads if r != WORKER_SECRET] == [TRIGGER_VIEW]
 
 
 async def test_a_pending_secret_is_refused_from_the_same_read(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,4 +63,4 @@ async def test_a_pending_secret_is_refused_from_the_same_read(gateway: Gateway, 
         answer = await gateway.http.post("/workflows/counted", json={})
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "secrets_pending"
     assert "UPSTREAM_URL" in answer.json()["error"]["message"]
-    assert reads == [SESSION_CHECK, TRIGGER_VIEW]
+    assert reads == [TRIGGER_VIEW]

@@ -33,6 +33,7 @@ from registry import (
     TokenNotFound,
     WorkflowNotFound,
 )
+from registry.database import Database
 from registry.idempotency import IdempotencyKeys
 from registry.tokens import MAX_LABEL_CHARS, hash_token
 from runtime.settings import Settings
@@ -204,6 +205,34 @@ async def test_default_exists_from_the_start_and_projects_can_be_made(settings: 
             await reg.projects.require("nope")
     finally:
         await reg.close()
+
+
+async def test_a_project_seen_is_remembered_and_one_not_seen_is_asked_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Projects are never removed, so a process keeps the names it found (no read on the
+    operator token's hot path) but never a miss: another process may make the project."""
+    reg, other = await Registry.open(settings), await Registry.open(settings)
+    reads: list[object] = []
+    original = Database.read
+
+    async def counted(self: Database, work: object) -> object:
+        reads.append(work)
+        return await original(self, work)  # type: ignore[arg-type]
+
+    try:
+        monkeypatch.setattr(Database, "read", counted)
+        assert not await reg.projects.exists("team-c")
+        assert not await reg.projects.exists("team-c")
+        assert len(reads) == 2  # a miss is asked every time
+        await other.projects.create("team-c")  # as another gateway process would
+        assert await reg.projects.exists("team-c")
+        await reg.projects.require("team-c")
+        assert await reg.projects.exists(DEFAULT_PROJECT) and await reg.projects.exists(DEFAULT_PROJECT)
+        assert len(reads) == 4  # team-c once when found, default once; then from memory
+    finally:
+        await reg.close()
+        await other.close()
 
 
 @pytest.mark.parametrize("bad", ["Shop", "-shop", "_shop", "", "a b", "shop/x", "shöp", "a" * 101])

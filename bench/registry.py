@@ -86,15 +86,11 @@ def document(url_secret: str = "BENCH_URL", token_secret: str = "BENCH_TOKEN") -
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A throwaway cluster with an empty database; yields its URL."""
-    import psycopg
-
     from tests.registry.postgres import PostgresCluster
 
     cluster = PostgresCluster().start()
     try:
-        with psycopg.connect(cluster.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        yield cluster.url.rsplit("/", 1)[0] + "/bench"
+        yield cluster.create_database("bench")
     finally:
         cluster.stop()
 

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.registry.postgres import PostgresCluster
@@ -19,10 +18,7 @@ from tests.registry.postgres import PostgresCluster
 
 def new_postgres_database(cluster: PostgresCluster) -> str:
     """The URL of a database just created, empty, in ``cluster``."""
-    name = f"t_{uuid.uuid4().hex}"
-    with psycopg.connect(cluster.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    return cluster.create_database(f"t_{uuid.uuid4().hex}")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

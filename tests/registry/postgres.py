@@ -61,6 +61,14 @@ class PostgresCluster:
                   "-l", str(self.root / "log"), "start")
         return self
 
+    def create_database(self, name: str) -> str:
+        """Create the empty database ``name`` in this cluster; returns its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
     def stop(self) -> None:
         try:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")

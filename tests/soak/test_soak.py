@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from tests.cli.devproc import DevProcess, children_of
@@ -88,14 +87,9 @@ KINDS = ("sync", "async", "idempotent", "bad")
 
 
 @pytest.fixture(scope="module")
-def registry_url() -> Iterator[str]:
-    cluster = PostgresCluster().start()
-    try:
-        with psycopg.connect(cluster.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE soak")
-        yield cluster.url.rsplit("/", 1)[0] + "/soak"
-    finally:
-        cluster.stop()
+def registry_url(postgres: PostgresCluster) -> str:
+    """An empty database in the session's PostgreSQL server (tests/conftest.py)."""
+    return postgres.create_database("soak")
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -184,14 +183,16 @@ class RunClient:
             return await self._closed_response(handle)
 
     async def _update_with_start(self, run_id: str, operation: WithStartWorkflowOperation[Any, Any]) -> PublishedResponse:
+        """The start and the response update in one call that asks the server to hold it
+        until the update has COMPLETED, so the answer comes in the call's own response.
+        Waiting only for ACCEPTED and then polling for the outcome, as this did before,
+        costs one more round trip per sync trigger (~3 ms of a 3-step run, bench/README.md).
+        """
         try:
-            handle = await self.client.start_update_with_start_workflow(
-                RESPONSE_UPDATE,
-                start_workflow_operation=operation,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                result_type=PublishedResponse,
+            published = await self.client.execute_update_with_start_workflow(
+                RESPONSE_UPDATE, start_workflow_operation=operation, result_type=PublishedResponse
             )
-            return cast(PublishedResponse, await handle.result())
+            return cast(PublishedResponse, published)
         except WorkflowUpdateFailedError as err:
             raise _failure(run_id, err) from None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -26,6 +27,14 @@ def parse_duration(text: str) -> timedelta:
     """
     if not isinstance(text, str):
         raise DurationError(f"expected a duration string like '30s', got {type(text).__name__}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> timedelta:
+    """The parse of a string, memoized: a timedelta is immutable, and a 1,000-step document
+    has ~3,000 durations but a handful of distinct spellings (validation parses each twice,
+    compilation once more). A bad spelling raises every time: exceptions are not cached."""
     compact = text.strip()
     if not _WHOLE.fullmatch(compact):
         raise DurationError(

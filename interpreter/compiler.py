@@ -19,7 +19,7 @@ compile the document its run carries on every replay and get the same plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -138,12 +138,34 @@ def compile_value(value: Any) -> Any:
     Raises:
         ExpressionError: for a malformed template (validation reports these first).
     """
+    return _compile(value, [])
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _compile(value: Any, found: list[Template]) -> Any:
+    """:func:`compile_value`, appending every template it parses to ``found`` (the
+    document's secrets are read from them, without walking the values again).
+
+    JSON values are exactly ``dict``, ``list``, ``str`` and scalars, so those are tested
+    by type first: a ``Mapping`` (ABC) check costs several times more, and compiling a
+    1,000-step document visits every value of every action. Other mappings and
+    sequences take the general branches.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
     if isinstance(value, str):
-        return parse_template(value) if contains_template(value) else value
-    if isinstance(value, Mapping):
-        return {key: compile_value(item) for key, item in value.items()}
+        if not contains_template(value):
+            return value
+        template = parse_template(value)
+        found.append(template)
+        return template
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        return {key: _compile(item, found) for key, item in value.items()} if value else {}
     if isinstance(value, list | tuple):
-        return [compile_value(item) for item in value]
+        return [_compile(item, found) for item in value]
     return value
 
 
@@ -160,14 +182,14 @@ def _retry(retry: RetrySpec) -> RetryValues:
     )
 
 
-def _request(common: dict[str, Any], step: Step, action: RequestAction) -> RequestStep:
+def _request(common: dict[str, Any], step: Step, action: RequestAction, found: list[Template]) -> RequestStep:
     return RequestStep(
         **common,
         method=action.method,
-        url=compile_value(action.url),
-        headers=compile_value(action.headers),
-        query=compile_value(action.query),
-        body=compile_value(action.body),
+        url=_compile(action.url, found),
+        headers=_compile(action.headers, found),
+        query=_compile(action.query, found),
+        body=_compile(action.body, found),
         has_body="body" in action.model_fields_set and action.body is not None,
         timeout=parse_duration(action.timeout),
         retry=_retry(action.retry),
@@ -198,11 +220,12 @@ def _respond(common: dict[str, Any], action: RespondAction) -> RespondStep:
     )
 
 
-def compile_step(step_id: str, step: Step) -> CompiledStep:
-    """One validated step in its typed form."""
+def compile_step(step_id: str, step: Step, *, request_templates: list[Template] | None = None) -> CompiledStep:
+    """One validated step in its typed form; a request step's templates are appended to
+    ``request_templates`` when given (see :func:`secret_names`)."""
     common: dict[str, Any] = {"id": step_id, "after": tuple(step.after), "when": _expression(step.when)}
     if step.request is not None:
-        return _request(common, step, step.request)
+        return _request(common, step, step.request, request_templates if request_templates is not None else [])
     if step.wait is not None:
         return _wait(common, step.wait)
     if step.respond is not None:
@@ -210,28 +233,14 @@ def compile_step(step_id: str, step: Step) -> CompiledStep:
     raise ValueError(f"step {step_id!r} has no action")  # the model refuses such a step
 
 
-def _templates(value: Any) -> Iterator[Template]:
-    if isinstance(value, Template):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _templates(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _templates(item)
-
-
-def secret_names(steps: Mapping[str, CompiledStep]) -> tuple[str, ...]:
+def secret_names(request_templates: Iterable[Template]) -> tuple[str, ...]:
     """Every ``secrets.NAME`` the request steps' templates read (validation allows them
     nowhere else), sorted and without repeats."""
     found: set[str] = set()
-    for step in steps.values():
-        if not isinstance(step, RequestStep):
-            continue
-        for template in _templates([step.url, step.headers, step.query, step.body]):
-            for path in template.references():
-                if len(path) >= 2 and path[0] == "secrets" and isinstance(path[1], str):
-                    found.add(path[1])
+    for template in request_templates:
+        for path in template.reference_tuple:
+            if len(path) >= 2 and path[0] == "secrets" and isinstance(path[1], str):
+                found.add(path[1])
     return tuple(sorted(found))
 
 
@@ -248,11 +257,15 @@ def compile_document(document: Document, *, graph: Plan | None = None) -> Compil
         DocumentInvalid: when the graph is broken (a document that passed validation is not).
         ExpressionError: for a malformed expression (likewise).
     """
-    steps = {step_id: compile_step(step_id, step) for step_id, step in document.steps.items()}
+    templates: list[Template] = []
+    steps = {
+        step_id: compile_step(step_id, step, request_templates=templates)
+        for step_id, step in document.steps.items()
+    }
     return CompiledWorkflow(
         document=document,
         steps=steps,
         graph=graph if graph is not None else plan_graph(document.steps),
         response=_answer(document.response),
-        secrets=secret_names(steps),
+        secrets=secret_names(templates),
     )

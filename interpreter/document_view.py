@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeGuard
 
 from contract.document import ACTION_KINDS
 
@@ -24,9 +25,10 @@ class StepView:
     when: str | None = None
     actions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # kind -> action
 
-    @property
+    @cached_property
     def kind(self) -> str | None:
-        """``request``, ``wait`` or ``respond`` when exactly one action is present."""
+        """``request``, ``wait`` or ``respond`` when exactly one action is present
+        (worked out once: the reference checks ask for every path they meet)."""
         return next(iter(self.actions)) if len(self.actions) == 1 else None
 
     @property
@@ -36,7 +38,7 @@ class StepView:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if _is_mapping(value) else {}
 
 
 def step_views(data: Mapping[str, Any]) -> dict[str, StepView]:
@@ -53,9 +55,17 @@ def step_views(data: Mapping[str, Any]) -> dict[str, StepView]:
             id=sid,
             after=list(after) if isinstance(after, list) else [],
             when=when if isinstance(when, str) else None,
-            actions={kind: step[kind] for kind in ACTION_KINDS if isinstance(step.get(kind), Mapping)},
+            actions={kind: action for kind in ACTION_KINDS if _is_mapping(action := step.get(kind))},
         )
     return views
+
+
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, with the JSON cases (a dict, or absent) answered
+    before the ABC check, which costs several times more: three per step."""
+    if value is None:
+        return False
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def response_block(data: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -61,15 +61,32 @@ class Scope:
 
 def templated_strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
     """Every string holding ``{{`` inside ``value`` (objects and lists walked), with its path."""
+    found: list[tuple[str, Path]] = []
+    _collect(value, path, found)
+    return iter(found)
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _collect(value: Any, path: Path, found: list[tuple[str, Path]]) -> None:
+    """The walk of :func:`templated_strings`, into one list (no generator per level).
+
+    JSON values are exactly ``dict``, ``list``, ``str`` and scalars, so those are tested
+    by type before the ``Mapping`` ABC check, which costs several times more.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return
     if isinstance(value, str):
         if contains_template(value):
-            yield value, path
-    elif isinstance(value, Mapping):
+            found.append((value, path))
+    elif kind is dict or (kind is not list and isinstance(value, Mapping)):
         for key, item in value.items():
-            yield from templated_strings(item, path + (key,))
+            _collect(item, path + (key,), found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from templated_strings(item, path + (index,))
+            _collect(item, path + (index,), found)
 
 
 def _show(path: tuple[str | int, ...]) -> str:
@@ -95,7 +112,7 @@ class ReferenceChecker:
             self._add(path, f"bad expression: {error.message} (column {error.column} of the expression)")
             return
         scope = Scope(step.id, "when")
-        for reference in expression.references():
+        for reference in expression.reference_tuple:
             self._reference(reference, scope, path, bare=False)
 
     def value(self, value: Any, path: Path, scope: Scope) -> None:
@@ -106,7 +123,7 @@ class ReferenceChecker:
             except ExpressionError as error:
                 self._add(where, f"bad template: {error.message} (column {error.column} of the string)")
                 continue
-            for expression in template.expressions:
+            for expression in template.expression_tuple:
                 self._expression(expression, where, scope)
 
     def body_from(self, text: Any, path: Path, scope: Scope) -> None:
@@ -125,7 +142,7 @@ class ReferenceChecker:
 
     def _expression(self, expression: Expression, path: Path, scope: Scope) -> None:
         bare = expression.as_path()
-        for reference in expression.references():
+        for reference in expression.reference_tuple:
             self._reference(reference, scope, path, bare=reference == bare)
 
     def _reference(self, ref: tuple[str | int, ...], scope: Scope, path: Path, *, bare: bool) -> None:

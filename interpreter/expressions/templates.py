@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from interpreter.expressions.ast import Expression, Path
@@ -60,25 +60,37 @@ class Template:
 
     @property
     def expressions(self) -> list[Expression]:
-        """Just the expressions, in order."""
-        return [part for part in self._parts if isinstance(part, Expression)]
+        """Just the expressions, in order (a fresh list)."""
+        return list(self.expression_tuple)
+
+    @cached_property
+    def expression_tuple(self) -> tuple[Expression, ...]:
+        """:attr:`expressions` as a tuple, picked out once (the parts never change)."""
+        return tuple(part for part in self._parts if isinstance(part, Expression))
 
     def render(self, context: Mapping[str, Any]) -> Any:
         """The value when :attr:`is_single`, else the text with every template rendered in."""
         if self.is_single:
-            return self.expressions[0].evaluate(context)
+            return self.expression_tuple[0].evaluate(context)
         return "".join(
             part if isinstance(part, str) else to_text(part.evaluate(context)) for part in self._parts
         )
 
     def references(self) -> list[Path]:
         """Every path any of the expressions reads, in order, without repeats."""
-        return list(dict.fromkeys(path for expr in self.expressions for path in expr.references()))
+        return list(self.reference_tuple)
+
+    @cached_property
+    def reference_tuple(self) -> tuple[Path, ...]:
+        """:meth:`references` as a tuple, computed once: validation and compilation
+        (the secrets a document uses) both ask, for every template of a document."""
+        return tuple(dict.fromkeys(path for expr in self.expression_tuple for path in expr.reference_tuple))
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
 def parse_template(text: str) -> Template:
-    """Parse a string that may hold ``{{ expr }}`` templates (cached; templates are immutable).
+    """Parse a string that may hold ``{{ expr }}`` templates (cached; templates are immutable;
+    sized like :func:`~interpreter.expressions.parser.parse_expression`'s cache, and why).
 
     Raises:
         ExpressionError: for ``{{`` without ``}}``, an empty ``{{ }}`` or a bad expression,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
-from interpreter.compiler import RequestStep, RespondStep, WaitStep, compile_document
+from contract.document import Document
+from interpreter.compiler import RequestStep, RespondStep, WaitStep, compile_document, compile_value
 from interpreter.expressions import Expression, Template, render_value
 from interpreter.loader import load_document
 
@@ -114,3 +117,33 @@ def test_the_secrets_a_document_uses_are_listed_once_sorted() -> None:
         "FRAUD_SERVICE_TOKEN", "FRAUD_SERVICE_URL", "ORDER_SERVICE_TOKEN", "ORDER_SERVICE_URL",
         "PAYMENT_GATEWAY_TOKEN", "PAYMENT_GATEWAY_URL",
     )
+
+
+def test_compile_value_takes_any_mapping_and_sequence_not_just_json_dicts_and_lists() -> None:
+    """The walk tests ``dict``/``list``/``str`` by type first (JSON values); other
+    mappings, tuples and ``str`` subclasses must still be walked and parsed."""
+
+    class Text(str):
+        pass
+
+    compiled = compile_value(MappingProxyType({"a": ("x", Text("{{ run.id }}")), "b": {}, "c": 1.5, "d": None}))
+    assert isinstance(compiled, dict) and compiled["b"] == {} and (compiled["c"], compiled["d"]) == (1.5, None)
+    assert compiled["a"][0] == "x" and isinstance(compiled["a"][1], Template)
+    assert render_value(compiled, {"run": {"id": "r1"}}) == {"a": ["x", "r1"], "b": {}, "c": 1.5, "d": None}
+    empty: dict[str, Any] = {}
+    assert compile_value(empty) == {} and compile_value(empty) is not empty  # a copy, as before
+
+
+def test_secrets_are_read_from_request_steps_only() -> None:
+    """Validation refuses a secret outside a request step; a model compiled without
+    validation (as the workflow compiles its input) still lists only the request steps'."""
+    document = Document.model_validate({
+        "name": "s",
+        "steps": {
+            "call": {"request": {"url": "{{ secrets.B_URL }}", "headers": {"t": "{{ secrets.A_TOKEN }}"},
+                                 "body": [{"k": "{{ secrets.B_URL }}"}]}},
+            "answer": {"after": ["call"], "respond": {"body": "{{ secrets.HIDDEN }}"}},
+        },
+        "response": {"body": "{{ secrets.ALSO_HIDDEN }}"},
+    })
+    assert compile_document(document).secrets == ("A_TOKEN", "B_URL")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from interpreter.expressions import ExpressionError, parse_expression, truthy
+from interpreter.expressions import ExpressionError, parse_expression, parse_template, truthy
 
 CONTEXT: dict[str, Any] = {
     "trigger": {
@@ -308,6 +308,32 @@ def test_error_reads_as_text() -> None:
 def test_parses_are_cached() -> None:
     """The workflow re-parses the same text on every replay; it must get the same object."""
     assert parse_expression("run.id == 'x'") is parse_expression("run.id == 'x'")
+
+
+def test_references_are_computed_once_and_handed_out_as_copies() -> None:
+    expression = parse_expression("steps.a.status == 'ok' && run.id != steps.a.status")
+    expression.references().clear()
+    assert expression.references() == [("steps", "a", "status"), ("run", "id")]
+    assert expression.reference_tuple is expression.reference_tuple
+
+
+def test_a_thousand_step_document_stays_in_the_parse_caches() -> None:
+    """A 1,000-step document with a ``when`` and a template per step (~2,000 expressions)
+    fits the caches with room to spare: parses of other documents between two loads of
+    it must not make its next load miss (an LRU read in a cycle larger than itself misses
+    on every entry, and the load takes ~3x as long)."""
+    whens = [f"steps.cache{i}.response.status == {i}" for i in range(1000)]
+    templates = [f"{{{{ steps.cache{i}.response.body.id }}}}/{i}" for i in range(1000)]
+    for when, template in zip(whens, templates, strict=True):
+        parse_expression(when)
+        parse_template(template)
+    for i in range(300):
+        parse_expression(f"steps.other{i}.response.status == 200")
+    before = parse_expression.cache_info().misses, parse_template.cache_info().misses
+    for when, template in zip(whens, templates, strict=True):
+        parse_expression(when)
+        parse_template(template)
+    assert (parse_expression.cache_info().misses, parse_template.cache_info().misses) == before
 
 
 JSON = st.recursive(

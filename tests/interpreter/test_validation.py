@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from contract.document import Document
 from contract.problems import DocumentInvalid, Problem
+from interpreter.document_view import step_views
 from interpreter.loader import load_document
-from interpreter.validation import validate_document
+from interpreter.references import templated_strings
+from interpreter.validation import check_data, validate_document
 
 WAIT = {"wait": {"signal": "go", "timeout": "1m"}}
 
@@ -338,3 +341,35 @@ def test_response_block_next_to_a_gated_respond_step_is_fine(gate: dict[str, Any
     middle = {"after": ["start"], **(gate if "wait" in gate else {**gate, **req()})}
     steps = {"start": req(), "middle": middle, "early": {"after": ["middle"], "respond": {"body": 1}}}
     assert warnings_of(steps, response={"body": 1}) == []
+
+
+def test_the_checks_read_any_mapping_not_just_json_dicts() -> None:
+    """The views and the template walk test ``dict`` by type first (JSON values); data
+    given as other mappings (a read-only view, say) must be read the same way."""
+    plain = {
+        "name": "t",
+        "steps": {
+            "a": {"request": {"url": "http://upstream/x", "body": {"k": ["{{ steps.b.status }}", 1, None]}}},
+            "b": {"after": ["a"], "respond": {"body": {"x": "{{ run.nope }}"}}},
+        },
+    }
+    proxied: dict[str, Any] = {
+        "name": "t",
+        "steps": MappingProxyType({
+            "a": MappingProxyType({"request": MappingProxyType(
+                {"url": "http://upstream/x", "body": MappingProxyType({"k": ["{{ steps.b.status }}", 1, None]})})}),
+            "b": MappingProxyType({"after": ["a"], "respond": MappingProxyType(
+                {"body": MappingProxyType({"x": "{{ run.nope }}"})})}),
+        }),
+    }
+    views = step_views(proxied)
+    assert [(view.id, view.kind, view.after) for view in views.values()] == [("a", "request", []), ("b", "respond", ["a"])]
+    found = list(templated_strings(proxied["steps"]["a"]["request"], ("steps", "a", "request")))
+    assert found == [("{{ steps.b.status }}", ("steps", "a", "request", "body", "k", 0))]
+    expected = [
+        ("steps.b cannot have finished when a runs: add b to a's after (directly or through another step)",
+         ("steps", "a", "request", "body", "k", 0)),
+        ("unknown field run.nope: expected run.id or run.workflow", ("steps", "b", "respond", "body", "x")),
+    ]
+    for data in (plain, proxied):
+        assert [(p.message, p.path) for p in check_data(data).problems if p.is_error] == expected

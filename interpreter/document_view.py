@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeGuard
 
 from contract.document import ACTION_KINDS
@@ -25,10 +24,9 @@ class StepView:
     when: str | None = None
     actions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # kind -> action
 
-    @cached_property
+    @property
     def kind(self) -> str | None:
-        """``request``, ``wait`` or ``respond`` when exactly one action is present
-        (worked out once: the reference checks ask for every path they meet)."""
+        """``request``, ``wait`` or ``respond`` when exactly one action is present."""
         return next(iter(self.actions)) if len(self.actions) == 1 else None
 
     @property

@@ -146,6 +146,11 @@ class ReferenceChecker:
             self._reference(reference, scope, path, bare=reference == bare)
 
     def _reference(self, ref: tuple[str | int, ...], scope: Scope, path: Path, *, bare: bool) -> None:
+        if ref and ref[0] == "steps":  # nearly every path: straight to its check
+            problem = self._step_reference(ref, scope)
+            if problem:
+                self._add(path, problem)
+            return
         where = "expression" if scope.place == "when" else "template"
         if not ref:
             self._add(path, f"the {where} reads the whole run context (@): start from one of {', '.join(ROOTS)}")
@@ -158,8 +163,6 @@ class ReferenceChecker:
             problem = f"unknown field {_show(ref[:2])}: expected trigger.{', trigger.'.join(TRIGGER_FIELDS)}"
         elif len(ref) > 1 and root == "run" and ref[1] not in RUN_FIELDS:
             problem = f"unknown field {_show(ref[:2])}: expected run.id or run.workflow"
-        elif root == "steps":
-            problem = self._step_reference(ref, scope)
         elif root == "secrets":
             problem = self._secret_reference(ref, scope, bare=bare)
         if problem:
@@ -225,12 +228,14 @@ def check_references(
         if request is not None:
             scope = Scope(step.id, "request", secrets=True)
             for name in ("url", "headers", "query", "body"):
-                checker.value(request.get(name), base + ("request", name), scope)
+                if (value := request.get(name)) is not None:  # absent or null: nothing to read
+                    checker.value(value, base + ("request", name), scope)
         respond = step.actions.get("respond")
         if respond is not None:
             scope = Scope(step.id, "respond")
             for name in ("headers", "body"):
-                checker.value(respond.get(name), base + ("respond", name), scope)
+                if (value := respond.get(name)) is not None:
+                    checker.value(value, base + ("respond", name), scope)
             checker.body_from(respond.get("body_from"), base + ("respond", "body_from"), scope)
     if response is not None:
         scope = Scope(None, "response")

@@ -147,3 +147,21 @@ def test_secrets_are_read_from_request_steps_only() -> None:
         "response": {"body": "{{ secrets.ALSO_HIDDEN }}"},
     })
     assert compile_document(document).secrets == ("A_TOKEN", "B_URL")
+
+
+def test_each_step_gets_its_own_retry_policy_even_when_equal_ones_are_shared() -> None:
+    document = Document.model_validate({
+        "name": "r",
+        "steps": {
+            "a": {"request": {"url": "http://x"}},
+            "b": {"request": {"url": "http://x", "retry": {"max_attempts": 7, "max_interval": "2m"}}},
+            "c": {"request": {"url": "http://x"}},
+        },
+    })
+    steps = compile_document(document).steps
+    retries = [step.retry for step in steps.values() if isinstance(step, RequestStep)]
+    assert [(r.max_attempts, r.initial_interval, r.max_interval) for r in retries] == [
+        (3, timedelta(seconds=1), timedelta(seconds=30)),
+        (7, timedelta(seconds=1), timedelta(minutes=2)),
+        (3, timedelta(seconds=1), timedelta(seconds=30)),
+    ]

@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from contract.messages import Lineage, RunInput, lineage_run_id
 from interpreter.directive_effects import SPAWN_LINEAGE_PATCH, TARGET_PROJECT_PATCH
 from interpreter.workflow import DispatchedRun
 from runtime.codec import ENCODING, KEY_ID
+from runtime.worker import WORKFLOW_RUNNER
 from tests.payload_key import TEST_CONVERTER, TEST_KEY, decoded_history_json, history_payloads
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -103,9 +105,15 @@ def _activity(event: dict[str, Any]) -> str | None:
     return attributes["activityType"]["name"] if attributes else None
 
 
+# The worker's runner (no sandbox, runtime/worker.py), and the SDK's default sandbox,
+# which re-imports this workflow module and restricts what it calls.
+RUNNERS = {"worker-runner": WORKFLOW_RUNNER, "sandboxed": SandboxedWorkflowRunner()}
+
+
+@pytest.mark.parametrize("runner", list(RUNNERS))
 @pytest.mark.parametrize("path", HISTORIES + ENCRYPTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
-async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[DispatchedRun], data_converter=TEST_CONVERTER)
+async def test_history_replays(path: Path, runner: str) -> None:
+    replayer = Replayer(workflows=[DispatchedRun], data_converter=TEST_CONVERTER, workflow_runner=RUNNERS[runner])
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

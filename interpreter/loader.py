@@ -16,7 +16,9 @@ are raised together as one :class:`~contract.problems.DocumentInvalid`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,30 @@ def _normalize(data: Mapping[str, Any]) -> None:
             step["when"] = step["when"].strip()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a document loads; on again afterwards.
+
+    A load allocates tens of thousands of short-lived containers (the parsed data, the
+    model, the views, the compiled steps) and frees nearly all of them by reference
+    count, so the ~40 young-generation collections a 1,000-step load set off only walk
+    objects still in use (~1.5 ms of ~17), and the survivors they promote set off a full
+    collection every third or fourth load (20+ ms on a small heap, more on the
+    gateway's). A cycle a load leaves behind is collected by the first collection after
+    it, as any other. If the collector was already off (someone else's choice), it stays
+    off; two threads loading at once may see it back on before the second finishes,
+    which only costs that load the collections it would have had anyway.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def load_document(text: str | bytes, *, source: str = "document") -> LoadedDocument:
     """Parse and validate a YAML or JSON workflow document.
 
@@ -66,6 +92,11 @@ def load_document(text: str | bytes, *, source: str = "document") -> LoadedDocum
     Raises:
         DocumentInvalid: listing every error found, each with its path, line and column.
     """
+    with _collector_paused():
+        return _load(text, source)
+
+
+def _load(text: str | bytes, source: str) -> LoadedDocument:
     parsed = read_source(text)
     problems = list(parsed.problems)
     checked = None

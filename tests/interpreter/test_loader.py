@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from contract.problems import DocumentInvalid, Problem
+from interpreter import loader
 from interpreter.loader import load_document
 from interpreter.source import read_source
 
@@ -185,3 +188,40 @@ def test_yes_no_on_off_are_words_as_in_yaml_1_2() -> None:
     )
     assert loaded.document.steps["on"].wait.any == ["yes", "no", "off"]  # type: ignore[union-attr]
     assert loaded.document.steps["flag"].request.follow_redirects is True  # type: ignore[union-attr]
+
+
+def test_no_cyclic_collection_runs_while_a_document_loads_and_the_collector_is_on_after() -> None:
+    """A load frees its temporaries by reference count; collections in the middle of it
+    only walked them (and set off full collections): the collector is paused for the
+    load, and on again afterwards, also when the document is refused."""
+    steps = {f"s{i}": {"after": [f"s{i - 1}"] if i else [], "request": {"url": "http://upstream/"}} for i in range(1000)}
+    text = json.dumps({"name": "big", "steps": steps})
+    during_load: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        frame = sys._getframe()
+        while phase == "start" and frame is not None:
+            if frame.f_code is loader._load.__code__:
+                during_load.append(info["generation"])
+                return
+            frame = frame.f_back  # type: ignore[assignment]
+
+    gc.callbacks.append(note)
+    try:
+        for _ in range(3):  # ~40 young collections each, before
+            load_document(text)
+            with pytest.raises(DocumentInvalid):
+                load_document(text.replace('"s0"]', '"nope"]', 1))
+            assert gc.isenabled()
+        assert during_load == []
+    finally:
+        gc.callbacks.remove(note)
+
+
+def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
+    gc.disable()
+    try:
+        load_document("name: off\nsteps:\n  a:\n    request: {url: 'http://x'}\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -22,6 +22,7 @@ from bench.run import Options, everything
 from bench.stats import Series, measure
 from bench.variants import VARIANTS
 from bench.workloads import Workload
+from runtime.exits import end_process
 
 
 def cpu_seconds(pid: int) -> float:
@@ -91,4 +92,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    end_process(main())  # not sys.exit: the SDK's threads can abort finalization (runtime/exits.py)

@@ -97,3 +97,27 @@ async def test_an_existing_run_id_is_joined_not_restarted(engine: Engine) -> Non
     assert answer is not None and answer.body["run_id"] == run.run_id
     history = [e async for e in engine.client.get_workflow_handle(run.run_id).fetch_history_events()]
     assert sum(1 for e in history if e.HasField("workflow_execution_started_event_attributes")) == 1
+
+
+async def test_the_answer_comes_in_the_update_with_start_call_itself(
+    engine: Engine, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round trip: the call waits for the update's completed stage, so the client
+    never has to poll for the outcome afterwards (bench/README.md). The answer follows a
+    request step, so it comes workflow tasks after the update was accepted."""
+    engine.secrets.values["API"] = upstream.url
+    upstream.route("GET", "/data", Reply(200, {"n": 1}))
+    service = engine.client.workflow_service
+    calls: list[str] = []
+    for name in ("execute_multi_operation", "poll_workflow_execution_update"):
+        real = getattr(service, name)
+
+        async def spy(*args: object, _real: object = real, _name: str = name, **kwargs: object) -> object:
+            calls.append(_name)
+            return await _real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(service, name, spy)
+    doc = 'name: later\nsteps:\n  data: {request: {url: "{{ secrets.API }}/data"}}\n  out: {after: [data], respond: {}}\n'
+    answer = await engine.runs.start_and_wait_response(engine.run_input(doc), timeout=20)
+    assert answer is not None and answer.body == {"n": 1}
+    assert calls == ["execute_multi_operation"]

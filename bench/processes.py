@@ -41,6 +41,20 @@ def start_worker(address: str, task_queue: str, kind: str, tuning: dict[str, Any
     return process
 
 
+def start_handwritten_http(address: str, task_queue: str) -> tuple[subprocess.Popen[str], str]:
+    """Start the hand-written workflow's HTTP front (bench/handwritten_http.py); returns
+    it and its URL once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.handwritten_http", address, task_queue], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.strip():
+        process.kill()
+        raise RuntimeError(f"the hand-written HTTP front did not start (exit {process.wait()})")
+    return process, f"http://127.0.0.1:{json.loads(line)['port']}"
+
+
 def stop(process: subprocess.Popen[str]) -> None:
     """SIGTERM, then SIGKILL after 15 s; the pipe is closed either way."""
     process.terminate()

@@ -37,6 +37,8 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("interpreter ÷ hand-written (activities)", "dispatched-api", "handwritten-activity"),
         ("hand-written local ÷ hand-written (activities)", "handwritten-local", "handwritten-activity"),
         ("gateway sync ÷ direct client (API sync)", "gateway-sync", "dispatched-api-sync"),
+        ("gateway sync ÷ hand-written behind HTTP", "gateway-sync", "handwritten-http"),
+        ("hand-written behind HTTP ÷ hand-written (activities)", "handwritten-http", "handwritten-activity"),
         ("interpreter local ÷ hand-written local", "dispatched-api-sync-local", "handwritten-local"),
         ("gateway sync local ÷ direct client local", "gateway-sync-local", "dispatched-api-sync-local"),
         ("gateway async ÷ direct client (API)", "gateway-async", "dispatched-api"),

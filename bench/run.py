@@ -23,7 +23,7 @@ from bench.server import DYNAMIC_CONFIG, server_address, start_server
 from bench.stats import Series, measure
 from bench.timers import measure_timers
 from bench.upstream import start_upstreams
-from bench.variants import EAGER_VARIANTS, VARIANTS, Setup, supports
+from bench.variants import EAGER_VARIANTS, HANDWRITTEN_HTTP, VARIANTS, Setup, supports
 from bench.workloads import Workload
 
 DEFAULT_WORKLOADS = (
@@ -83,16 +83,22 @@ async def everything(options: Options, server: WorkflowEnvironment | None = None
                     {"DISPATCHED_EAGER_START": "true", "DISPATCHED_ALLOW_HOSTS": "127.0.0.1"},
                 )
                 started.append(eager)
+            handwritten_url = None
+            if HANDWRITTEN_HTTP in options.variants:
+                front, handwritten_url = processes.start_handwritten_http(address, handwritten_q)
+                started.append(front)
             limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
             session = {"Dispatched-Session": processes.BENCH_TOKEN}
             async with (
                 httpx.AsyncClient(limits=limits, timeout=60) as http,
                 httpx.AsyncClient(base_url=url, limits=limits, timeout=90, headers=session) as gw,
                 httpx.AsyncClient(base_url=eager_url or url, limits=limits, timeout=90, headers=session) as eager_gw,
+                httpx.AsyncClient(base_url=handwritten_url or url, limits=limits, timeout=90) as handwritten_http,
             ):
                 setup = Setup(clients.on_connection(env.client, "dispatched"), dispatched_q, handwritten_q,
                               upstreams.urls, http, gw, handwritten_client=clients.on_connection(env.client, "handwritten"),
-                              eager_gateway=eager_gw if eager_url else None)
+                              eager_gateway=eager_gw if eager_url else None,
+                              handwritten_http=handwritten_http if handwritten_url else None)
                 yield Running(setup, address, started[0].pid, started[1].pid, gateway.pid)
     finally:
         for process in reversed(started):

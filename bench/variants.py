@@ -42,6 +42,7 @@ class Setup:
     deployed: set[str] = field(default_factory=set)
     handwritten_client: Client | None = None  # plain payloads, as written by hand (bench/clients.py)
     eager_gateway: httpx.AsyncClient | None = None  # DISPATCHED_EAGER_START, its own worker in-process
+    handwritten_http: httpx.AsyncClient | None = None  # the hand-written workflow's HTTP front
 
     def url(self, workload: Workload) -> str:
         return self.upstreams[workload.delay_ms] + "/step"
@@ -88,6 +89,22 @@ def handwritten(local: bool) -> Callable[[Setup, Workload], RunOnce]:
         return once
 
     return factory
+
+
+def handwritten_http(setup: Setup, workload: Workload) -> RunOnce:
+    """The hand-written workflow behind a hand-written FastAPI route (bench/handwritten_http.py):
+    ``POST /run``, answered with the workflow's result. What ``gateway-sync`` does, the
+    HTTP hop counted on both sides."""
+    front = setup.handwritten_http
+    assert front is not None
+    input = HandwrittenInput(stages=workload.stages(setup.url(workload))).model_dump()
+
+    async def once() -> None:
+        answer = await front.post("/run", json=input)
+        if answer.status_code != 200:
+            raise RuntimeError(f"the hand-written front answered {answer.status_code}: {answer.text[:200]}")
+
+    return once
 
 
 def run_input(document: Document) -> RunInput:
@@ -195,6 +212,7 @@ VARIANTS: dict[str, Callable[[Setup, Workload], RunOnce]] = {
     "direct-httpx": direct,
     "handwritten-activity": handwritten(local=False),
     "handwritten-local": handwritten(local=True),
+    "handwritten-http": handwritten_http,
     "dispatched-api": api_result,
     "dispatched-api-sync": api_sync(local=False),
     "dispatched-api-sync-local": api_sync(local=True),
@@ -205,9 +223,10 @@ VARIANTS: dict[str, Callable[[Setup, Workload], RunOnce]] = {
     "gateway-async": gateway_async,
 }
 # Variants that cannot take a wait step (nothing to signal, or no answer until the signal).
-NO_WAIT = frozenset({"direct-httpx", "dispatched-api-sync", "dispatched-api-sync-local", "gateway-sync", "gateway-sync-local",
-                     "gateway-sync-eager", "gateway-sync-eager-local"})
+NO_WAIT = frozenset({"direct-httpx", "handwritten-http", "dispatched-api-sync", "dispatched-api-sync-local", "gateway-sync",
+                     "gateway-sync-local", "gateway-sync-eager", "gateway-sync-eager-local"})
 EAGER_VARIANTS = frozenset({"gateway-sync-eager", "gateway-sync-eager-local"})
+HANDWRITTEN_HTTP = "handwritten-http"  # needs its HTTP front started (bench/run.py)
 
 
 def supports(variant: str, workload: Workload) -> bool:

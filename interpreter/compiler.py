@@ -28,6 +28,7 @@ from typing import Any, Literal
 from contract.document import Document, RequestAction, RespondAction, ResponseBlock, Step, WaitAction
 from contract.document import RetryPolicy as RetrySpec
 from contract.durations import parse_duration
+from contract.json_values import JSON_SCALARS
 from interpreter.expressions import Expression, Template, contains_template, parse_expression, parse_template
 from interpreter.graph import Plan, plan_graph
 
@@ -142,9 +143,6 @@ def compile_value(value: Any) -> Any:
     return _compile(value, [])
 
 
-_SCALARS = frozenset({int, float, bool, type(None)})
-
-
 def _compile(value: Any, found: list[Template]) -> Any:
     """:func:`compile_value`, appending every template it parses to ``found`` (the
     document's secrets are read from them, without walking the values again).
@@ -155,7 +153,7 @@ def _compile(value: Any, found: list[Template]) -> Any:
     sequences take the general branches.
     """
     kind = type(value)
-    if kind in _SCALARS:
+    if kind in JSON_SCALARS:
         return value
     if isinstance(value, str):
         if not contains_template(value):

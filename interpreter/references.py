@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contract.json_values import JSON_SCALARS
 from contract.problems import Path, Problem
 from interpreter.document_view import StepView
 from interpreter.expressions import (
@@ -66,9 +67,6 @@ def templated_strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
     return iter(found)
 
 
-_SCALARS = frozenset({int, float, bool, type(None)})
-
-
 def _collect(value: Any, path: Path, found: list[tuple[str, Path]]) -> None:
     """The walk of :func:`templated_strings`, into one list (no generator per level).
 
@@ -76,7 +74,7 @@ def _collect(value: Any, path: Path, found: list[tuple[str, Path]]) -> None:
     by type before the ``Mapping`` ABC check, which costs several times more.
     """
     kind = type(value)
-    if kind in _SCALARS:
+    if kind in JSON_SCALARS:
         return
     if isinstance(value, str):
         if contains_template(value):

@@ -19,10 +19,9 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -120,20 +119,18 @@ class _CountingCodec(EncryptionCodec):
         self.seconds = 0.0
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        began = time.perf_counter()
-        try:
-            return await super().encode(payloads)
-        finally:
-            self.seconds += time.perf_counter() - began
-            self.calls["encode"] += len(payloads)
+        return await self._counted("encode", payloads, super().encode(payloads))
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return await self._counted("decode", payloads, super().decode(payloads))
+
+    async def _counted(self, call: str, payloads: Sequence[Payload], work: Awaitable[list[Payload]]) -> list[Payload]:
         began = time.perf_counter()
         try:
-            return await super().decode(payloads)
+            return await work
         finally:
             self.seconds += time.perf_counter() - began
-            self.calls["decode"] += len(payloads)
+            self.calls[call] += len(payloads)
 
 
 async def _codec_in_a_run(env_client: Client, url: str, runs: int = 50) -> dict[str, float]:
@@ -177,14 +174,14 @@ async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
             cpu: dict[str, float] = {}
             for index in range(warmup + runs):
                 if index == warmup:
-                    cpu = {kind: _cpu_s(worker.pid) for kind, worker in zip(queues, workers, strict=True)}
+                    cpu = {kind: processes.cpu_seconds(worker.pid) for kind, worker in zip(queues, workers, strict=True)}
                 order = list(once)[index % len(once):] + list(once)[:index % len(once)]  # each kind first in turn
                 for kind in order:
                     began = time.perf_counter()
                     await once[kind]()
                     if index >= warmup:
                         latencies[kind].append(1000 * (time.perf_counter() - began))
-            cpu = {kind: _cpu_s(worker.pid) - cpu[kind] for kind, worker in zip(queues, workers, strict=True)}
+            cpu = {kind: processes.cpu_seconds(worker.pid) - cpu[kind] for kind, worker in zip(queues, workers, strict=True)}
     finally:
         for worker in workers:
             processes.stop(worker)
@@ -203,12 +200,6 @@ async def _per_run(runs: int, warmup: int) -> dict[str, Any]:
     paired = [c - p for c, p in zip(latencies["dispatched"], latencies["dispatched-plain"], strict=True)]
     figures["paired_median_cost_ms"] = median(paired)
     return figures
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(runs: int, warmup: int) -> dict[str, Any]:

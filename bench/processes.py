@@ -28,6 +28,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_worker(address: str, task_queue: str, kind: str, tuning: dict[str, Any] | None = None) -> subprocess.Popen[str]:
     """Start a worker subprocess (``dispatched`` or ``handwritten``); returns once it polls."""
     process = subprocess.Popen(

@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench.processes import cpu_seconds
 from bench.run import Options, everything
 from bench.stats import Series, measure
 from bench.variants import VARIANTS
 from bench.workloads import Workload
 from runtime.exits import end_process
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _server_pid(address: str) -> int | None:

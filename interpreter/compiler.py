@@ -258,7 +258,7 @@ def secret_names(request_templates: Iterable[Template]) -> tuple[str, ...]:
     nowhere else), sorted and without repeats."""
     found: set[str] = set()
     for template in request_templates:
-        for path in template.reference_tuple:
+        for path in template.references():
             if len(path) >= 2 and path[0] == "secrets" and isinstance(path[1], str):
                 found.add(path[1])
     return tuple(sorted(found))

@@ -110,7 +110,7 @@ class ReferenceChecker:
             self._add(path, f"bad expression: {error.message} (column {error.column} of the expression)")
             return
         scope = Scope(step.id, "when")
-        for reference in expression.reference_tuple:
+        for reference in expression.references():
             self._reference(reference, scope, path, bare=False)
 
     def value(self, value: Any, path: Path, scope: Scope) -> None:
@@ -121,7 +121,7 @@ class ReferenceChecker:
             except ExpressionError as error:
                 self._add(where, f"bad template: {error.message} (column {error.column} of the string)")
                 continue
-            for expression in template.expression_tuple:
+            for expression in template.expressions:
                 self._expression(expression, where, scope)
 
     def body_from(self, text: Any, path: Path, scope: Scope) -> None:
@@ -140,7 +140,7 @@ class ReferenceChecker:
 
     def _expression(self, expression: Expression, path: Path, scope: Scope) -> None:
         bare = expression.as_path()
-        for reference in expression.reference_tuple:
+        for reference in expression.references():
             self._reference(reference, scope, path, bare=reference == bare)
 
     def _reference(self, ref: tuple[str | int, ...], scope: Scope, path: Path, *, bare: bool) -> None:

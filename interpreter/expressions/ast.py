@@ -250,19 +250,18 @@ class Expression:
         """
         return self.root.evaluate(context)
 
-    def references(self) -> list[Path]:
+    def references(self) -> tuple[Path, ...]:
         """Every path the expression reads, in source order, without repeats.
 
         ``()`` stands for the whole context (``@``, or a ``[``, ``{`` or ``*`` that starts
-        the expression).
+        the expression). Computed once (:attr:`_references`): the tree never changes, and
+        validation, compilation and the lints all ask, thousands of times for a
+        1,000-step document.
         """
-        return list(self.reference_tuple)
+        return self._references
 
     @cached_property
-    def reference_tuple(self) -> tuple[Path, ...]:
-        """:meth:`references` as a tuple, computed once: the tree never changes, and
-        validation, compilation and the lints all ask (a 1,000-step document asks
-        thousands of times per load)."""
+    def _references(self) -> tuple[Path, ...]:
         return tuple(dict.fromkeys(self.root.paths()))
 
     def as_path(self) -> Path | None:

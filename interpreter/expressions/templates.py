@@ -58,33 +58,27 @@ class Template:
         """Literal text and expressions in order (a fresh list: the template is shared)."""
         return list(self._parts)
 
-    @property
-    def expressions(self) -> list[Expression]:
-        """Just the expressions, in order (a fresh list)."""
-        return list(self.expression_tuple)
-
     @cached_property
-    def expression_tuple(self) -> tuple[Expression, ...]:
-        """:attr:`expressions` as a tuple, picked out once (the parts never change)."""
+    def expressions(self) -> tuple[Expression, ...]:
+        """Just the expressions, in order (picked out once: the parts never change)."""
         return tuple(part for part in self._parts if isinstance(part, Expression))
 
     def render(self, context: Mapping[str, Any]) -> Any:
         """The value when :attr:`is_single`, else the text with every template rendered in."""
         if self.is_single:
-            return self.expression_tuple[0].evaluate(context)
+            return self.expressions[0].evaluate(context)
         return "".join(
             part if isinstance(part, str) else to_text(part.evaluate(context)) for part in self._parts
         )
 
-    def references(self) -> list[Path]:
-        """Every path any of the expressions reads, in order, without repeats."""
-        return list(self.reference_tuple)
+    def references(self) -> tuple[Path, ...]:
+        """Every path any of the expressions reads, in order, without repeats (computed
+        once: validation and compilation both ask, for every template of a document)."""
+        return self._references
 
     @cached_property
-    def reference_tuple(self) -> tuple[Path, ...]:
-        """:meth:`references` as a tuple, computed once: validation and compilation
-        (the secrets a document uses) both ask, for every template of a document."""
-        return tuple(dict.fromkeys(path for expr in self.expression_tuple for path in expr.reference_tuple))
+    def _references(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(path for expr in self.expressions for path in expr.references()))
 
 
 @lru_cache(maxsize=4096)

@@ -84,7 +84,7 @@ Q = ("steps", "q", "response", "body", "quotes")
 )
 def test_references_see_through_functions_and_stop_at_filters(text: str, references: list[Any]) -> None:
     expression = parse_expression(text)
-    assert expression.references() == references
+    assert expression.references() == tuple(references)
     assert expression.as_path() is None
 
 

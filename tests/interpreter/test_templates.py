@@ -96,7 +96,7 @@ def test_parts_and_references() -> None:
         ("steps", "a", "response", "body", "id"),
         ("secrets", "API"),
     ]
-    assert template.references() == [("secrets", "API"), ("steps", "a", "response", "body", "id")]
+    assert template.references() == (("secrets", "API"), ("steps", "a", "response", "body", "id"))
     assert not template.is_single
 
 
@@ -115,16 +115,13 @@ def test_parts_cannot_corrupt_the_cache() -> None:
     assert template.render(CONTEXT) == "arun_1"
 
 
-def test_expressions_and_references_are_computed_once_and_handed_out_as_copies() -> None:
-    """Validation and compilation both ask a shared (cached) template; clearing the list
-    one caller got must not change what the next one gets."""
+def test_expressions_and_references_are_computed_once_and_cannot_be_changed() -> None:
+    """Validation and compilation both ask a shared (cached) template: what one caller
+    gets is immutable, and worked out once."""
     template = parse_template("{{ run.id }}-{{ steps.a.status }}-{{ run.id }}")
-    template.expressions.clear()
-    template.references().clear()
     assert [expression.source for expression in template.expressions] == [" run.id ", " steps.a.status ", " run.id "]
-    assert template.references() == [("run", "id"), ("steps", "a", "status")]
-    assert template.reference_tuple == (("run", "id"), ("steps", "a", "status"))
-    assert template.reference_tuple is template.reference_tuple  # worked out once
+    assert template.references() == (("run", "id"), ("steps", "a", "status"))
+    assert template.expressions is template.expressions and template.references() is template.references()
     assert template.render(CONTEXT) == "run_1--run_1"
 
 

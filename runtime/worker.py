@@ -21,6 +21,7 @@ from activities.secrets import SecretStore
 from contract.limits import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RUNNING_SPAWNS
 from interpreter.workflow import DispatchedRun
 from registry import Registry
+from runtime.activations import EventLoopActivations
 from runtime.registry_adapters import RegistryWorkflowCatalog, cached_secret_store
 from runtime.settings import DEFAULT_MAX_CACHED_RUNS, Settings
 from runtime.tracing import client_tracer
@@ -101,7 +102,8 @@ def create_worker(
         # cost of an occasional full replay when a live worker is merely slow.
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         workflow_runner=WORKFLOW_RUNNER,
-        **({"max_cached_workflows": max_cached_runs} | dict(tuning or {})),
+        # Activations run on the worker's event loop, not a pool thread (runtime/activations.py).
+        **({"max_cached_workflows": max_cached_runs, "workflow_task_executor": EventLoopActivations()} | dict(tuning or {})),
     )
 
 

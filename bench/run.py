@@ -111,15 +111,20 @@ async def everything(options: Options, server: WorkflowEnvironment | None = None
 # The machine is shared, so its load changes within a run: a series measured all at once
 # and its neighbour measured a minute later can differ by the load, not by the variant.
 # So the variants of one workload take turns: one run each at concurrency 1, and slices
-# of SATURATION_SLICES at saturation (each slice ends with fewer callers in flight, the
-# same for every variant).
-SATURATION_SLICES = 3
+# of SATURATION_SLICES at saturation, the order turned by one variant each slice so that
+# none always follows the same neighbour. Each slice ends with fewer callers in flight
+# (the same for every variant). With 3 slices of 40 runs at 16 callers the runs/s ratio
+# was unsteady (gateway ÷ hand-written 1.04 in one full run, 0.85 in the next, and 0.97 to
+# 1.06 in longer A/B runs after: bench/README.md, *Runs per second at saturation*), so a
+# saturation series is SATURATION_RUNS_FACTOR x --runs runs (240 by default) in 5 slices.
+SATURATION_SLICES = 5
+SATURATION_RUNS_FACTOR = 8
 
 
 async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, Any]]:
     groups = [(w, 1, options.runs, [v for v in options.variants if supports(v, w)]) for w in options.workloads]
     if options.saturation > 1:
-        groups.append((SATURATION_WORKLOAD, options.saturation, options.runs * 4, list(options.variants)))
+        groups.append((SATURATION_WORKLOAD, options.saturation, options.runs * SATURATION_RUNS_FACTOR, list(options.variants)))
     rows: list[dict[str, Any]] = []
     floors: dict[str, float] = {}
     for workload, concurrency, runs, variants in groups:
@@ -131,7 +136,8 @@ async def _series(setup: Setup, options: Options, log: Any) -> list[dict[str, An
         slices = runs if concurrency == 1 else min(SATURATION_SLICES, runs)
         for index in range(slices):
             count = runs // slices + (1 if index < runs % slices else 0)
-            for variant in variants:
+            turn = index % len(variants) if concurrency > 1 else 0
+            for variant in variants[turn:] + variants[:turn]:
                 await measure(calls[variant], series[variant], runs=count, concurrency=concurrency, warmup=0)
         for variant in variants:
             row = series[variant].summary(floors.get(workload.name) if variant != "direct-httpx" else None)

@@ -22,6 +22,7 @@ from activities.secrets import MemorySecretStore
 from bench.baseline import HandwrittenWorkflow, HttpCaller
 from bench.clients import converter
 from bench.upstream import exit_with_parent
+from runtime.heap import freeze_startup_heap
 from runtime.worker import create_worker
 
 
@@ -48,6 +49,8 @@ async def serve(address: str, task_queue: str, kind: str, tuning: dict[str, Any]
     worker, caller = build(client, task_queue, kind, tuning)
     try:
         async with worker:
+            if kind.startswith("dispatched"):
+                freeze_startup_heap()  # as `dispatched worker` does (runtime/processes.py)
             print("ready", flush=True)
             await stop.wait()
     finally:

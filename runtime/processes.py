@@ -17,6 +17,7 @@ import signal
 
 from registry import Registry
 from runtime.exits import exit_at_once
+from runtime.heap import freeze_startup_heap
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
 from runtime.settings import Settings
@@ -39,6 +40,7 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     registry = await Registry.open(settings)
     try:
         async with build_worker(client, settings, registry):
+            freeze_startup_heap()  # built: the heap so far lives as long as the process
             # The address and namespace the client really uses: a Temporal profile may set them.
             logger.info("worker started: task queue %s, namespace %s, Temporal %s",
                         settings.task_queue, client.namespace, client.service_client.config.target_host)

@@ -1,5 +1,5 @@
 """The worker runs the workflow's activations on its event loop's thread (runtime/activations.py):
-the SDK's thread-pool hand-off cost ~0.3 ms per workflow task (bench/README.md)."""
+the SDK's thread-pool hand-off cost 0.15-0.3 ms per workflow task (bench/README.md)."""
 
 from __future__ import annotations
 

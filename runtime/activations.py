@@ -3,12 +3,13 @@
 The SDK hands every workflow activation to a thread pool (``workflow_task_executor``) so
 that it can notice user code that never yields (its 2 s deadlock check). Each hand-off
 costs a thread wake-up and two GIL transfers on the critical path of every workflow
-task: 0.15-0.3 ms each, 0.6-1.3 ms of a 3-step run at one caller, and ~1.7 ms of worker CPU
-per run at 16 callers (bench/README.md, *Workflow activations on the event loop*). The engine's one workflow runs no user code: what an
-activation does is bounded by the document (at most ``MAX_STEPS``, contract/limits.py)
-and the data it reads (capped bodies and signals), and expressions are JMESPath queries,
-which have no loops of their own. So there is nothing for the check to catch, and the
-activation can run on the loop that polled it.
+task: 0.15-0.3 ms each, 0.6-1.3 ms of a 3-step run at one caller, and ~1.7 ms of
+worker CPU per run at 16 callers (bench/README.md, *Workflow activations on the event
+loop*). The engine's one workflow runs no user code: what an activation does is bounded
+by the document (at most ``MAX_STEPS``, contract/limits.py) and the data it reads
+(capped bodies and signals), and expressions are JMESPath queries, which have no loops
+of their own. So there is nothing for the check to catch, and the activation can run
+on the loop that polled it.
 
 What changes with it: while an activation runs, the worker's event loop does nothing
 else. With the pool it did hardly more, as the activation held the GIL all the same

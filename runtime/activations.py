@@ -13,7 +13,7 @@ on the loop that polled it.
 
 What changes with it: while an activation runs, the worker's event loop does nothing
 else. With the pool it did hardly more, as the activation held the GIL all the same
-(the longest, a 1,000-step document's first task, is ~170 ms; bench/README.md).
+(the longest, a 1,000-step document's first task, is ~100-170 ms; bench/README.md).
 """
 
 from __future__ import annotations

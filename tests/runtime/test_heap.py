@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from tests.faults.workerproc import WorkerProcess, temporal_address
+
 ROOT = Path(__file__).resolve().parents[2]
-DISPATCHED = str(Path(sys.executable).parent / "dispatched")
 
 FREEZE_THEN_COLLECT = """
 import gc, weakref
@@ -40,29 +41,20 @@ def test_what_lives_at_start_up_is_frozen_and_later_cycles_are_still_collected()
 
 
 async def test_the_worker_process_freezes_its_heap_once_built(temporal_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISPATCHED_", "TEMPORAL_"))},
-        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        "DISPATCHED_DATA_DIR": str(tmp_path),
-        "DISPATCHED_DATABASE": str(tmp_path / "dispatched.db"),
-        "DISPATCHED_TASK_QUEUE": f"heap-{uuid.uuid4().hex[:8]}",
-        "DISPATCHED_METRICS_PORT": "0",
-        "DISPATCHED_LOG_LEVEL": "DEBUG",
-    }
-    worker = subprocess.Popen([DISPATCHED, "worker"], env=env, stderr=subprocess.PIPE, text=True)
-    assert worker.stderr is not None
-    messages: list[str] = []
+    worker = WorkerProcess(address=temporal_address(temporal_env.client), task_queue=f"heap-{uuid.uuid4().hex[:8]}",
+                           data_dir=tmp_path)
+    worker.env["DISPATCHED_LOG_LEVEL"] = "DEBUG"
+    worker.start()
     try:
-        async def until_started() -> None:
-            while not any(m.startswith("worker started") for m in messages):
-                line = await asyncio.to_thread(worker.stderr.readline)  # type: ignore[union-attr]
-                assert line, f"the worker exited ({worker.poll()}) saying: {messages}"
-                messages.append(str(json.loads(line).get("message", "")))
-
-        await asyncio.wait_for(until_started(), 60)
+        messages: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(m.startswith("worker started") for m in messages):
+            assert time.monotonic() < deadline and worker.process and worker.process.poll() is None, worker.tail()
+            await asyncio.sleep(0.1)
+            lines = worker.log.read_text(errors="replace").splitlines()
+            messages = [str(json.loads(line).get("message", "")) for line in lines if line.startswith("{")]
     finally:
-        worker.terminate()
-        worker.communicate(timeout=30)
+        worker.stop()
     frozen = [m for m in messages if m.startswith("froze ")]
     assert len(frozen) == 1 and int(frozen[0].split()[1]) > 10_000, messages
     assert messages.index(frozen[0]) < next(i for i, m in enumerate(messages) if m.startswith("worker started"))

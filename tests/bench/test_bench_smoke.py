@@ -10,7 +10,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from bench.report import table, write_json
-from bench.run import SATURATION_RUNS_FACTOR, Options, run_bench
+from bench.run import SATURATION_RUNS_FACTOR, TARGET_RUNS_FACTOR, Options, run_bench
 from bench.stats import Series, percentile
 from bench.variants import VARIANTS
 from bench.workloads import Workload, large_document
@@ -44,7 +44,7 @@ async def test_every_variant_runs_and_reports(temporal_env: WorkflowEnvironment,
     rows = {(r["workload"], r["variant"], r["concurrency"]): r for r in result["series"]}
     for variant in VARIANTS:
         row = rows[("linear-3@0ms", variant, 1)]
-        assert row["runs"] == 1 and row["errors"] == 0 and row["p50_ms"] > 0
+        assert row["runs"] == TARGET_RUNS_FACTOR and row["errors"] == 0 and row["p50_ms"] > 0
         assert rows[("linear-3@0ms", variant, 2)]["runs"] == SATURATION_RUNS_FACTOR
     assert rows[("wait-signal@0ms", "dispatched-api", 1)]["runs"] == 1
     assert ("wait-signal@0ms", "gateway-sync", 1) not in rows  # no answer before the signal

@@ -30,11 +30,11 @@ DEFAULT_WORKLOADS = (
     Workload("linear", 1), Workload("linear", 3), Workload("linear", 10), Workload("fanout", 10),
     Workload("linear", 3, 50), Workload("fanout", 10, 50), Workload("wait", 1),
 )
-SATURATION_WORKLOAD = Workload("linear", 3)
-# The workload whose one-caller ratio is a target (gateway sync ÷ hand-written): a p50 of
-# 30 runs moved that ratio by ±4 % between runs of the bench (0.96-1.05), where 300 runs
-# of each put it at 1.007 (0.986-1.033); so it gets TARGET_RUNS_FACTOR x --runs runs.
-TARGET_WORKLOAD = Workload("linear", 3)
+# The 3-step line: the workload of the saturation series, and the one whose one-caller
+# ratio is a target (gateway sync ÷ hand-written). A p50 of 30 runs moved that ratio by
+# ±4 % between runs of the bench (0.96-1.05), where 300 runs of each put it at 1.007
+# (0.986-1.033); so at one caller it gets TARGET_RUNS_FACTOR x --runs runs.
+TARGET_WORKLOAD = SATURATION_WORKLOAD = Workload("linear", 3)
 TARGET_RUNS_FACTOR = 4
 
 

@@ -17,12 +17,12 @@ import math
 import re
 from typing import Any
 
-# How much of a location a reason shows: a path 1,000 levels deep is no help to read. A
-# level too deep is shown by where its branch starts, the rest is a long run of `[0]`.
 # The types of JSON's scalars as parsed (`json`, YAML's JSON subset): a walker over JSON
 # values tests ``type(value) in JSON_SCALARS`` first, the cheapest way past most leaves.
 JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
+# How much of a location a reason shows: a path 1,000 levels deep is no help to read. A
+# level too deep is shown by where its branch starts, the rest is a long run of `[0]`.
 _MAX_PATH_CHARS = 120
 _MAX_DEPTH_PATH_CHARS = 40
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -34,6 +34,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from activities.connection_streams import SocketCheckBackend
 from contract.limits import MAX_REDIRECTS
 
 BLOCKED_ADDRESS = "blocked_address"
@@ -201,11 +202,12 @@ class NetworkPolicy:
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend with the policy between name and socket."""
+    """httpcore's network backend with the policy between name and socket (over
+    :class:`~activities.connection_streams.SocketCheckBackend` unless given another)."""
 
     def __init__(self, policy: NetworkPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
         self.policy = policy
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or SocketCheckBackend()
 
     async def connect_tcp(
         self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,

@@ -7,8 +7,8 @@ resolved ONCE, every address it resolves to is checked, and the socket is opened
 that checked address. DNS rebinding cannot swap the address between check and connect,
 decimal/octal/hex spellings of an IPv4 address (``2130706433``, ``0x7f.1``) are judged
 by what the OS resolves them to, and every redirect hop opens its own checked
-connection. TLS is untouched: httpcore still sends the URL's host as SNI and verifies
-the certificate against it, and the Host header is the URL's.
+connection. TLS is untouched: the URL's host is still sent as SNI and the certificate
+verified against it, and the Host header is the URL's.
 
 ``DISPATCHED_ALLOW_HOSTS`` (SPEC §4) opens host names, addresses or CIDRs an operator
 wants reachable although they are private or loopback; ``dispatched dev`` opens loopback
@@ -29,12 +29,12 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-import httpcore
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.helpers import is_ip_address
 
-from activities.connection_streams import SocketCheckBackend
+from activities.aio_transport import AiohttpTransport, wire_url
 from contract.limits import MAX_REDIRECTS
 
 BLOCKED_ADDRESS = "blocked_address"
@@ -195,78 +195,74 @@ class NetworkPolicy:
         self.check_port(host, port)
         addresses = await self.resolver(host, port)
         if not addresses:
-            raise httpcore.ConnectError("name resolution gave no address")
+            raise httpx.ConnectError("name resolution gave no address")
         for address in addresses:
             self.check_address(host, address)
         return addresses
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend with the policy between name and socket (over
-    :class:`~activities.connection_streams.SocketCheckBackend` unless given another)."""
+class PolicyResolver(AbstractResolver):
+    """aiohttp's name resolution through the policy: a name is resolved once per new
+    connection, every address checked, and only those addresses are connected to."""
 
-    def __init__(self, policy: NetworkPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(self, policy: NetworkPolicy) -> None:
         self.policy = policy
-        self.inner = inner or SocketCheckBackend()
 
-    async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = await asyncio.wait_for(self.policy.resolve(host, port), timeout)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout("name resolution timed out") from None
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"name resolution failed: {exc.strerror}") from None
-        error: Exception | None = None
-        for address in addresses:  # connect to a checked address, never to the name again
-            try:
-                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        addresses = await self.policy.resolve(host, port)
+        return [
+            ResolveResult(hostname=host, host=address, port=port, family=_family(address), proto=0,
+                          flags=socket.AI_NUMERICHOST)
+            for address in addresses
+        ]
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddress(path, "unix sockets are not reachable from a step")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+    async def close(self) -> None:
+        pass
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport over a connection pool whose every connection is checked.
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
 
-    Environment proxies are never used (``trust_env=False``): a proxy would connect
-    on the step's behalf where the policy cannot see the destination.
+
+class GuardedTransport(AiohttpTransport):
+    """The request steps' transport (activities/aio_transport.py) with every connection
+    checked: names through :class:`PolicyResolver`, address literals here.
+
+    aiohttp connects to an address literal without asking the resolver, so a URL whose
+    host looks like one is resolved and checked by the policy first, and sent to the
+    checked address in its canonical spelling (``2130706433`` and ``127.1`` are judged,
+    and reached, as ``127.0.0.1``); the ``Host`` header httpx set stays the URL's.
+    Environment proxies are never used: a proxy would connect on the step's behalf
+    where the policy cannot see the destination.
     """
 
     def __init__(self, policy: NetworkPolicy, *, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(  # replaces the pool httpx built, adding the backend
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(policy),
-        )
+        super().__init__(resolver=PolicyResolver(policy), limits=limits,
+                         ssl_context=httpx.create_ssl_context(trust_env=False))
         self.policy = policy
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.policy.check_url(request.url)  # scheme and port, for the first hop and every redirect
-        return await super().handle_async_request(request)
+        url = wire_url(request)
+        host = request.url.host
+        if is_ip_address(host):
+            port = request.url.port or (443 if request.url.scheme == "https" else 80)
+            try:
+                addresses = await self.policy.resolve(host, port)
+            except socket.gaierror as exc:
+                raise httpx.ConnectError(f"name resolution failed: {exc.strerror}", request=request) from None
+            url = url.with_host(addresses[0])
+        return await self.send(request, url)
 
 
 def guarded_client(policy: NetworkPolicy, *, limits: httpx.Limits) -> httpx.AsyncClient:
     """The activities' shared client: checked connections, at most :data:`MAX_REDIRECTS` hops.
 
-    It also quiets httpx (a request line per call at INFO) and httpcore (every header at
-    DEBUG) in this process: a step's URL and headers carry its secrets, and an operator
+    It also quiets httpx (a request line per call at INFO), httpcore (every header at
+    DEBUG) and aiohttp in this process: a step's URL and headers carry its secrets, and an operator
     turning the log level up must not turn them into log lines.
     """
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpcore", "aiohttp"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return httpx.AsyncClient(transport=GuardedTransport(policy, limits=limits), trust_env=False,
                              max_redirects=MAX_REDIRECTS)

@@ -22,6 +22,7 @@ from activities.secrets import MemorySecretStore
 from bench.baseline import HandwrittenWorkflow, HttpCaller
 from bench.clients import converter
 from bench.upstream import exit_with_parent
+from runtime import event_loops
 from runtime.heap import freeze_startup_heap
 from runtime.worker import create_worker
 
@@ -61,4 +62,7 @@ async def serve(address: str, task_queue: str, kind: str, tuning: dict[str, Any]
 if __name__ == "__main__":
     address, queue, kind = sys.argv[1:4]
     tuning = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
-    asyncio.run(serve(address, queue, kind, tuning))
+    if kind.startswith("dispatched"):
+        event_loops.run(serve(address, queue, kind, tuning))  # as `dispatched worker` runs (runtime/processes.py)
+    else:
+        asyncio.run(serve(address, queue, kind, tuning))  # the hand-written worker, as a user starts it

@@ -17,8 +17,10 @@ import logging
 import socket
 
 import uvicorn
+from fastapi import FastAPI
 
 from gateway.app import create_app
+from runtime import event_loops
 from runtime.exits import exit_at_once
 from runtime.logs import setup_logging
 from runtime.namespace import NamespaceNotReady, prepare_namespace
@@ -64,6 +66,15 @@ async def _check_namespace(settings: Settings) -> None:
     await prepare_namespace(await connect_temporal(settings), logger)
 
 
+def server_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for the gateway: its own access log (gateway/access_log.py)
+    instead of uvicorn's, and uvloop with httptools (runtime/event_loops.py)."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None, log_level="warning", access_log=False, lifespan="on",
+        loop=event_loops.UVICORN_LOOP, http=event_loops.UVICORN_HTTP,
+    )
+
+
 def run_gateway(*, host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
     """Serve the gateway until stopped; exit status 1 when it could not start."""
     settings = settings or Settings()
@@ -75,11 +86,8 @@ def run_gateway(*, host: str | None = None, port: int | None = None, settings: S
     except (NamespaceNotReady, PayloadKeyError) as exc:  # a bad DISPATCHED_PAYLOAD_KEY: one line, exit 1
         exit_at_once(f"error: gateway: {exc}")  # the client's native threads are alive
     tracing = setup_tracing(settings, service_name=GATEWAY_SERVICE)  # OTLP only when configured
-    config = uvicorn.Config(
-        create_app(settings, tracing=tracing), host=host or settings.host, port=port or settings.port,
-        log_config=None, log_level="warning", access_log=False, lifespan="on",
-    )
-    server = _Server(config, tracing=tracing)
+    app = create_app(settings, tracing=tracing)
+    server = _Server(server_config(app, host=host or settings.host, port=port or settings.port), tracing=tracing)
     server.run()
     if not server.started:
         raise SystemExit(1)  # lifespan failed (Temporal or the registry unreachable); uvicorn said why

@@ -16,6 +16,7 @@ import logging
 import signal
 
 from registry import Registry
+from runtime import event_loops
 from runtime.exits import exit_at_once
 from runtime.heap import freeze_startup_heap
 from runtime.logs import setup_logging
@@ -42,6 +43,7 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         async with build_worker(client, settings, registry):
             freeze_startup_heap()  # built: the heap so far lives as long as the process
             # The address and namespace the client really uses: a Temporal profile may set them.
+            logger.debug("event loop: %s", type(asyncio.get_running_loop()).__module__)
             logger.info("worker started: task queue %s, namespace %s, Temporal %s",
                         settings.task_queue, client.namespace, client.service_client.config.target_host)
             await stop.wait()
@@ -59,7 +61,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _serve_until_signalled(settings: Settings) -> None:
-    """The worker's main coroutine: signal handlers belong to the loop ``asyncio.run`` made."""
+    """The worker's main coroutine: signal handlers belong to the loop :func:`runtime.event_loops.run` made."""
     stop = asyncio.Event()
     stop_on_signals(stop)
     await serve_worker(settings, stop)
@@ -70,7 +72,7 @@ def run_worker(settings: Settings | None = None) -> None:
     try:
         settings = settings or Settings()
         setup_logging(settings.log_level)
-        asyncio.run(_serve_until_signalled(settings))
+        event_loops.run(_serve_until_signalled(settings))
     except KeyboardInterrupt:
         pass
     except NamespaceNotReady as exc:

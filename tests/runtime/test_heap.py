@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import subprocess
 import sys
-import time
-import uuid
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.faults.workerproc import WorkerProcess, temporal_address
+from tests.runtime.worker_log import messages_until_started
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,20 +37,7 @@ def test_what_lives_at_start_up_is_frozen_and_later_cycles_are_still_collected()
 
 
 async def test_the_worker_process_freezes_its_heap_once_built(temporal_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    worker = WorkerProcess(address=temporal_address(temporal_env.client), task_queue=f"heap-{uuid.uuid4().hex[:8]}",
-                           data_dir=tmp_path)
-    worker.env["DISPATCHED_LOG_LEVEL"] = "DEBUG"
-    worker.start()
-    try:
-        messages: list[str] = []
-        deadline = time.monotonic() + 60
-        while not any(m.startswith("worker started") for m in messages):
-            assert time.monotonic() < deadline and worker.process and worker.process.poll() is None, worker.tail()
-            await asyncio.sleep(0.1)
-            lines = worker.log.read_text(errors="replace").splitlines()
-            messages = [str(json.loads(line).get("message", "")) for line in lines if line.startswith("{")]
-    finally:
-        worker.stop()
+    messages = await messages_until_started(temporal_env, tmp_path)
     frozen = [m for m in messages if m.startswith("froze ")]
     assert len(frozen) == 1 and int(frozen[0].split()[1]) > 10_000, messages
     assert messages.index(frozen[0]) < next(i for i, m in enumerate(messages) if m.startswith("worker started"))

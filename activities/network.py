@@ -2,9 +2,10 @@
 operator's own network (SSRF).
 
 By default a request step may only reach public addresses over http or https. The
-check runs where the connection is made, inside httpx's transport: the host name is
-resolved ONCE, every address it resolves to is checked, and the socket is opened to
-that checked address. DNS rebinding cannot swap the address between check and connect,
+check runs where the connection is made, inside the request steps' transport
+(:class:`GuardedTransport`, over aiohttp's connections): the host name is resolved
+ONCE, every address it resolves to is checked, and the socket is opened to that
+checked address. DNS rebinding cannot swap the address between check and connect,
 decimal/octal/hex spellings of an IPv4 address (``2130706433``, ``0x7f.1``) are judged
 by what the OS resolves them to, and every redirect hop opens its own checked
 connection. TLS is untouched: the URL's host is still sent as SNI and the certificate

@@ -3,10 +3,10 @@
 The request activity builds its requests with httpx (URL and query encoding, JSON
 bodies, default headers, redirects) and reads the answers through httpx's models, so
 what an upstream receives and how an answer is read stay httpx's. Underneath, httpx's
-own transport (httpcore over anyio, with h11 in pure Python) cost ~600 µs of CPU per
-loopback request at one caller and ~670 µs at 16 (its pool checks every connection it
-holds on each request); aiohttp's connector and C parser carry the same bytes for a
-fraction of that (bench/README.md, *The request steps' HTTP client*).
+own transport (httpcore over anyio, with h11 in pure Python) cost ~490 µs of CPU per
+loopback request at one caller and ~870 µs at 16 (its pool checks every connection it
+holds on each request); over aiohttp's connector and C parser the same requests cost
+~450 and ~340 µs (bench/README.md, *The request steps' HTTP client*).
 
 :class:`AiohttpTransport` sends httpx's request as httpx made it: its headers exactly
 (aiohttp adds none of its own), its body bytes, its URL never parsed again. The

@@ -260,8 +260,8 @@ def guarded_client(policy: NetworkPolicy, *, limits: httpx.Limits) -> httpx.Asyn
     """The activities' shared client: checked connections, at most :data:`MAX_REDIRECTS` hops.
 
     It also quiets httpx (a request line per call at INFO), httpcore (every header at
-    DEBUG) and aiohttp in this process: a step's URL and headers carry its secrets, and an operator
-    turning the log level up must not turn them into log lines.
+    DEBUG) and aiohttp in this process: a step's URL and headers carry its secrets, and
+    an operator turning the log level up must not turn them into log lines.
     """
     for name in ("httpx", "httpcore", "aiohttp"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -37,8 +37,9 @@ class RawServer:
                 length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
                                if line.lower().startswith(b"content-length:")), 0)
                 self.requests.append(head + await reader.readexactly(length))
-                if self.silent:
-                    await asyncio.sleep(30)
+                if self.silent:  # never answers; done when the client gives up and hangs up
+                    await reader.read()
+                    break
                 writer.write(self.answer)
                 await writer.drain()
                 if self.hang_up:  # without saying so: no Connection: close

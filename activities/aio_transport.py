@@ -33,8 +33,14 @@ from multidict import CIMultiDict
 
 # aiohttp would add these unless told not to; httpx has already set what it sends.
 _AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type", "Host")
-# h11's (httpx's parser) limit on a response's header block; aiohttp's default is 8 KiB a line.
-_MAX_HEADER_BYTES = 16 * 1024
+# The most an answer's status line and headers may hold together: the headers go into
+# the step's result, and so into the run's history. aiohttp bounds each line and the
+# number of headers (so what it parses before this check is at most 128 headers of
+# 16 KiB, ~2 MiB), not their sum. httpcore's h11 had 100 KiB, but enforced it only on
+# a header block still incomplete after a read, so a fast upstream passed it.
+MAX_HEADER_BLOCK_BYTES = 100 * 1024
+_MAX_HEADER_LINE_BYTES = 16 * 1024
+_MAX_HEADERS = 128
 _KEEPALIVE_SECONDS = 5.0
 
 
@@ -120,8 +126,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 skip_auto_headers=_AUTO_HEADERS,
                 cookie_jar=aiohttp.DummyCookieJar(),  # a step's cookies are its own headers
                 timeout=aiohttp.ClientTimeout(total=None),
-                max_line_size=_MAX_HEADER_BYTES,
-                max_field_size=_MAX_HEADER_BYTES,
+                max_line_size=_MAX_HEADER_LINE_BYTES,
+                max_field_size=_MAX_HEADER_LINE_BYTES,
+                max_headers=_MAX_HEADERS,
             )
         return self._session
 
@@ -141,6 +148,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,  # httpx follows them, each hop through this transport
                 timeout=_timeout(request),
             )
+        if _header_block_bytes(response) > MAX_HEADER_BLOCK_BYTES:
+            response.close()
+            raise httpx.RemoteProtocolError(
+                f"the answer's status line and headers are over {MAX_HEADER_BLOCK_BYTES // 1024} KiB", request=request
+            )
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
@@ -152,6 +164,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _header_block_bytes(response: aiohttp.ClientResponse) -> int:
+    """The size of the answer's status line and headers as they came, line ends included."""
+    status_line = len(f"HTTP/1.1 {response.status} {response.reason or ''}") + 2
+    return status_line + sum(len(name) + 2 + len(value) + 2 for name, value in response.raw_headers) + 2
 
 
 def wire_url(request: httpx.Request) -> yarl.URL:

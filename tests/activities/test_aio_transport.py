@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
+from activities.aio_transport import MAX_HEADER_BLOCK_BYTES
 from activities.network import NetworkPolicy, guarded_client
 
 LIMITS = httpx.Limits(max_connections=10)
@@ -166,3 +167,23 @@ async def test_a_broken_answer_is_a_protocol_error(
     server = await raw(answer, hang_up=True)
     with pytest.raises(httpx.RemoteProtocolError):
         await step_client.get(server.url)
+
+
+def _answer_with_headers(total: int) -> bytes:
+    """A 200 whose header block is about ``total`` bytes, in 4 KiB headers."""
+    lines, size, n = [], 0, 0
+    while size < total:
+        line = f"X-Filler-{n}: {'x' * 4000}\r\n".encode()
+        lines.append(line)
+        size, n = size + len(line), n + 1
+    return b"HTTP/1.1 200 OK\r\n" + b"".join(lines) + b"Content-Length: 2\r\n\r\nok"
+
+
+async def test_an_answer_whose_headers_pass_the_block_limit_is_a_protocol_error(
+    raw: Callable[..., Awaitable[RawServer]], step_client: httpx.AsyncClient
+) -> None:
+    over = await raw(_answer_with_headers(MAX_HEADER_BLOCK_BYTES + 1024))
+    with pytest.raises(httpx.RemoteProtocolError, match="over 100 KiB"):
+        await step_client.get(over.url)
+    within = await raw(_answer_with_headers(MAX_HEADER_BLOCK_BYTES - 5000))
+    assert (await step_client.get(within.url)).text == "ok"
